@@ -1,0 +1,57 @@
+# csp: make help lists the targets. On a fresh machine with Python 3.11+ and make:
+#   make report   set up .venv, generate the bundled sample, run Q1 and Q2, print the report's path
+#   make test     set up .venv and run the tests
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SAMPLE := data/raw/stockton/2011-12/commentary.csv
+
+.PHONY: help install sample report test lint format lab bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "csp needs Python 3.11 or newer (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(INSTALLED) ## create .venv and install csp with its dependencies
+
+$(SAMPLE): samples/stockton/generate.py samples/stockton/commentary.csv samples/stockton/availability.csv | $(INSTALLED)
+	$(BIN)/python samples/stockton/generate.py --out data/raw/stockton --force
+
+sample: $(SAMPLE) ## generate the bundled Stockton sample extracts into data/raw/stockton
+
+report: $(SAMPLE) ## run the main job: Stockton 2011-12 Q1 and Q2 on the bundled sample
+	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 1
+	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 2
+
+test: $(INSTALLED) ## run the tests (browser tests included)
+	$(BIN)/pytest
+
+lint: $(INSTALLED) ## check style with ruff (code and notebooks)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(INSTALLED) ## format code and notebooks with ruff
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+lab: $(INSTALLED) ## open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+bench: $(SAMPLE) ## time one quarter's run and its steps; prints figures
+	$(BIN)/python benchmarks/bench_run.py
+
+clean: ## remove processed data and reports (both rebuild from raw data and code)
+	rm -rf data/processed/* reports/*
+	@touch data/processed/.gitkeep reports/.gitkeep

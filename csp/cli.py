@@ -1,0 +1,66 @@
+"""`csp` on the command line: a thin layer over the library (see `csp --help`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from csp import __version__
+from csp.errors import CspError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="csp",
+        description="Community Safety Plan performance dashboards from partner extracts.",
+    )
+    parser.add_argument("--version", action="version", version=f"csp {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run one quarter: clean, measure, judge, report")
+    run.add_argument(
+        "--plan", required=True, help="plan name (plans/<name>.yml) or path to a plan file"
+    )
+    run.add_argument("--year", required=True, help="financial year, e.g. 2011-12")
+    run.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
+    run.add_argument("--raw-dir", help="folder of extracts (default: the plan's raw_dir)")
+
+    validate = commands.add_parser("validate", help="check a plan file and list its measures")
+    validate.add_argument("--plan", required=True)
+
+    commands.add_parser("plans", help="list the plans in plans/")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from csp.pipeline import run_quarter
+
+            run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir)
+        elif args.command == "validate":
+            from csp.plan import load_plan
+
+            plan = load_plan(args.plan)
+            print(
+                f"{plan.path.name}: valid; {len(plan.themes)} themes, {len(plan.measures)} measures"
+            )
+            for theme in plan.themes:
+                for measure in theme.measures:
+                    print(f"  {theme.name:<16} {measure.id:<5} {measure.title}")
+        elif args.command == "plans":
+            from csp.plan import available_plans
+
+            print("\n".join(available_plans()))
+    except CspError as exc:
+        print(f"csp: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("csp: interrupted; the previous report is unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

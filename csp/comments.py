@@ -1,0 +1,355 @@
+"""Comments: the figures behind a status, worded by the plan's templates, plus the analyst's notes.
+
+A template is Python format text naming computed figures, e.g.
+``{abs_vs_target_pct:.1f}% ({abs_vs_target:.0f} crimes) {target_side} the target``.
+A measure may list several templates: the first whose figures all exist is used (a quarter not yet
+reached, or a breakdown with no exceptions, leaves a figure undefined). Two extra format codes:
+``:cap`` capitalises the first letter, ``:words`` writes small numbers as words ("four").
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import string
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from csp.periods import month_abbr
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from csp.status import Comparison, QuarterResult
+
+COMPARISON_FIGURES = (
+    "actual",
+    "baseline",
+    "change",
+    "abs_change",
+    "change_pct",
+    "abs_change_pct",
+    "change_word",
+    "change_noun",
+    "numerator",
+    "denominator",
+)
+STATUS_FIGURES = (
+    "target",
+    "vs_target",
+    "abs_vs_target",
+    "vs_target_pct",
+    "abs_vs_target_pct",
+    "target_side",
+    "projection",
+    "annual_baseline",
+    "projection_change",
+    "abs_projection_change",
+    "projection_change_pct",
+    "abs_projection_change_pct",
+    "projection_change_word",
+    "projection_change_noun",
+    "data_to",
+    "months",
+    "quarter",
+    "quarter_trend",
+    "rest",
+    "unit",
+)
+BREAKDOWN_FIGURES = ("count", "reduced", "increased", "unchanged", "not_reduced", "not_increased")
+QUARTERS = ("Q1", "Q2", "Q3", "Q4")
+FIGURES = COMPARISON_FIGURES + STATUS_FIGURES
+_NUMBER_WORDS = (
+    "no",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
+
+
+def template_fields(template: str) -> list[str]:
+    """The figure names a template uses, e.g. ['police.change_word', 'actual']."""
+    try:
+        return [name for _, name, _, _ in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"template {template!r} is not valid: {exc}") from exc
+
+
+def check_template(template: str, context_names: set[str]) -> None:
+    """Refuse a template naming a figure the engine does not compute."""
+    for name in template_fields(template):
+        parts = name.split(".")
+        known = _known(parts, context_names)
+        if not known:
+            raise ValueError(
+                f"template names '{{{name}}}', a figure the engine does not compute "
+                f"(figures: {', '.join(FIGURES)}; prefixes: Q1-Q4, latest, breakdown"
+                + (f", {', '.join(sorted(context_names))}" if context_names else "")
+                + ")"
+            )
+
+
+def _known(parts: list[str], context_names: set[str]) -> bool:
+    if len(parts) == 1:
+        return parts[0] in FIGURES
+    if len(parts) != 2:
+        return False
+    prefix, figure = parts
+    if prefix in QUARTERS or prefix == "latest":
+        return figure in FIGURES
+    if prefix == "breakdown":
+        return figure in BREAKDOWN_FIGURES
+    return prefix in context_names and figure in COMPARISON_FIGURES
+
+
+class _Figures(dict):
+    """A namespace of figures; attribute access lets templates say {police.change_word}."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+
+class _Formatter(string.Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            raise _Missing
+        if format_spec == "cap":
+            text = str(value)
+            return text[:1].upper() + text[1:]
+        if format_spec == "words":
+            number = int(value)
+            return _NUMBER_WORDS[number] if 0 <= number < len(_NUMBER_WORDS) else str(number)
+        if isinstance(value, float) and not format_spec and value.is_integer():
+            return str(int(value))
+        return super().format_field(value, format_spec)
+
+
+class _Missing(Exception):
+    """A template needs a figure this quarter does not have."""
+
+
+def render(templates: tuple[str, ...], figures: Mapping[str, Any]) -> str:
+    """The first template whose figures all exist, filled in; '' when none fits."""
+    formatter = _Formatter()
+    for template in templates:
+        try:
+            return formatter.vformat(template, (), figures)
+        except (_Missing, AttributeError, KeyError):
+            continue
+    return ""
+
+
+def change_word(change: float) -> str:
+    return "increased" if change > 0 else "reduced" if change < 0 else "not changed"
+
+
+def change_noun(change: float) -> str:
+    return "increase" if change > 0 else "reduction" if change < 0 else "no change"
+
+
+def percent_change(new: float, old: float) -> float | None:
+    return None if not old else 100 * (new - old) / old
+
+
+def comparison_figures(comparison: Comparison | None) -> _Figures:
+    """Figures of a comparison; all None when there is nothing to compare."""
+    if comparison is None:
+        return _Figures(dict.fromkeys(COMPARISON_FIGURES))
+    change = comparison.actual - comparison.baseline
+    pct = percent_change(comparison.actual, comparison.baseline)
+    return _Figures(
+        actual=comparison.actual,
+        baseline=comparison.baseline,
+        change=change,
+        abs_change=abs(change),
+        change_pct=pct,
+        abs_change_pct=None if pct is None else abs(pct),
+        change_word=change_word(change),
+        change_noun=change_noun(change),
+        numerator=_int(comparison.numerator),
+        denominator=_int(comparison.denominator),
+    )
+
+
+def _int(value: float | None) -> int | None:
+    return None if value is None or math.isnan(value) else round(value)
+
+
+def status_figures(result: QuarterResult, history: list[QuarterResult]) -> _Figures:
+    """Every figure a template may name for one measure in one quarter."""
+    figures = comparison_figures(result.ytd)
+    figures.update(dict.fromkeys(STATUS_FIGURES))
+    figures["quarter"] = f"Q{result.quarter}"
+    figures["unit"] = result.measure.metric.unit
+    if result.ytd is not None and result.target is not None:
+        vs_target = result.ytd.actual - result.target
+        pct = percent_change(result.ytd.actual, result.target)
+        figures.update(
+            target=result.target,
+            vs_target=vs_target,
+            abs_vs_target=abs(vs_target),
+            vs_target_pct=pct,
+            abs_vs_target_pct=None if pct is None else abs(pct),
+            target_side="above" if vs_target > 0 else "below" if vs_target < 0 else "on",
+            data_to=result.data_to,
+            months=_months_label(result.months),
+        )
+    if result.projection is not None and result.annual_baseline:
+        change = result.projection - result.annual_baseline
+        pct = percent_change(result.projection, result.annual_baseline)
+        figures.update(
+            projection=result.projection,
+            annual_baseline=result.annual_baseline,
+            projection_change=change,
+            abs_projection_change=abs(change),
+            projection_change_pct=pct,
+            abs_projection_change_pct=None if pct is None else abs(pct),
+            projection_change_word=change_word(change),
+            projection_change_noun=change_noun(change),
+        )
+    elif result.projection is not None:
+        figures["projection"] = result.projection
+    figures["quarter_trend"] = quarter_trend(history)
+    figures["rest"] = _listing([f"{n} {_lower_first(item)}" for item, n in result.rest.items()])
+    for name, comparison in result.context.items():
+        figures[name] = comparison_figures(comparison)
+    figures["breakdown"] = breakdown_figures(result)
+    for earlier in history:
+        if earlier.quarter != result.quarter:
+            figures[f"Q{earlier.quarter}"] = comparison_figures(earlier.quarter_only)
+    figures[f"Q{result.quarter}"] = comparison_figures(result.quarter_only)
+    return figures
+
+
+def breakdown_figures(result: QuarterResult) -> _Figures:
+    """Counts of items (wards, streets) that went down or up, and the exceptions named."""
+    items = result.breakdown
+    if not items:
+        return _Figures(dict.fromkeys(BREAKDOWN_FIGURES))
+    unit = result.measure.metric.breakdown.unit if result.measure.metric.breakdown else ""
+
+    def named(subset: list[tuple[str, Comparison]]) -> str | None:
+        return _listing(
+            [
+                f"{label} ({_signed(c.actual - c.baseline)}{' ' + unit if unit else ''})"
+                for label, c in subset
+            ]
+        )
+
+    reduced = [(label, c) for label, c in items if c.actual < c.baseline]
+    increased = [(label, c) for label, c in items if c.actual > c.baseline]
+    return _Figures(
+        count=len(items),
+        reduced=len(reduced),
+        increased=len(increased),
+        unchanged=len(items) - len(reduced) - len(increased),
+        not_reduced=named([(label, c) for label, c in items if c.actual >= c.baseline]),
+        not_increased=named([(label, c) for label, c in items if c.actual <= c.baseline]),
+    )
+
+
+def quarter_trend(history: list[QuarterResult]) -> str | None:
+    """'increased in Q1 but reduced in Q2': each quarter against the same quarter of the baseline."""
+    words = [
+        (change_word(r.quarter_only.actual - r.quarter_only.baseline), f"Q{r.quarter}")
+        for r in history
+        if r.quarter_only is not None
+    ]
+    if not words:
+        return None
+    text = f"{words[0][0]} in {words[0][1]}"
+    for (previous, _), (word, quarter) in itertools.pairwise(words):
+        text += f" {'and' if word == previous else 'but'} {word} in {quarter}"
+    return text
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.0f}" if float(value).is_integer() else f"{value:+.1f}"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+def _listing(items: list[str]) -> str | None:
+    if not items:
+        return None
+    if len(items) == 1:
+        return items[0]
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _months_label(months: tuple[str, ...]) -> str | None:
+    if not months:
+        return None
+    import pandas as pd
+
+    first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
+    return f"{month_abbr(first)}-{month_abbr(last)}" if first != last else month_abbr(first)
+
+
+def notes_for(
+    measure_id: str,
+    quarter: str,
+    sources: tuple[str, ...],
+    commentary: pd.DataFrame,
+    inventory: pd.DataFrame,
+    year: str,
+) -> list[str]:
+    """Typed text for a measure's comment: availability notes for its extracts, then the analyst's."""
+    notes: list[str] = []
+    rows = inventory[
+        inventory["source"].isin(sources)
+        & (inventory["year"] == year)
+        & (inventory["quarter"] == quarter)
+        & (inventory["note"].fillna("") != "")
+    ]
+    notes.extend(rows["note"])
+    analyst = commentary[(commentary["measure"] == measure_id) & (commentary["quarter"] == quarter)]
+    notes.extend(analyst["note"])
+    return list(dict.fromkeys(n.strip() for n in notes if n and n.strip()))
+
+
+def write_comments(
+    results: list[QuarterResult], commentary: pd.DataFrame, inventory: pd.DataFrame, year: str
+) -> list[str]:
+    """One comment per result: notes first, then the computed sentence (or the no-data reason)."""
+    comments = []
+    for result in results:
+        history = [
+            r for r in results if r.measure.id == result.measure.id and r.quarter <= result.quarter
+        ]
+        figures = status_figures(result, history)
+        with_data = [r for r in history if r.has_data]
+        figures["latest"] = (
+            status_figures(with_data[-1], [r for r in with_data]) if with_data else _Figures()
+        )
+        notes = notes_for(
+            result.measure.id,
+            f"Q{result.quarter}",
+            result.measure.metric.sources,
+            commentary,
+            inventory,
+            year,
+        )
+        computed = render(result.measure.comment, figures)
+        if not result.has_data and not notes and not computed:
+            computed = f"No data: {result.reason}."
+        comments.append(" ".join(_sentence(p) for p in [*notes, computed] if p))
+    return comments
+
+
+def _sentence(text: str) -> str:
+    return text.strip()

@@ -1,0 +1,307 @@
+"""Partner extracts as they arrive: which files a quarter needs, which are there, and their raw rows.
+
+Nothing here changes a value: reading keeps every cell as the partner sent it (as text) and records
+the line each row came from, so cleaning can name the row of any problem.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from csp import config
+from csp.errors import ExtractError
+from csp.periods import FinancialYear, parse_quarter
+from csp.plan import ExtractSpec, Plan
+
+ROW = "_row"
+INVENTORY_COLUMNS = [
+    "source",
+    "title",
+    "year",
+    "quarter",
+    "file",
+    "status",
+    "note",
+    "first_month",
+    "last_month",
+    "rows_read",
+    "rows_kept",
+    "sha256",
+]
+
+
+@dataclass
+class ExtractFile:
+    """One expected extract file for one period, found or not."""
+
+    source: str
+    title: str
+    year: str
+    quarter: str
+    path: Path
+    status: str  # read, partial, missing, unpublished
+    note: str = ""
+    first_month: str = ""
+    last_month: str = ""
+    rows_read: int = 0
+    rows_kept: int = 0
+    sha256: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.status in ("read", "partial")
+
+    def as_row(self) -> dict[str, object]:
+        row = asdict(self)
+        row["file"] = display_path(row.pop("path"))
+        return row
+
+
+def display_path(path: Path) -> str:
+    """Paths in messages and reports: relative to the project where possible."""
+    try:
+        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Unavailable:
+    """An availability-file entry: an extract not yet published, or published only up to a month."""
+
+    source: str
+    year: str
+    quarter: str
+    note: str
+    data_to: str
+
+
+def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
+    """`<raw_dir>/<year>/availability.csv`: source, period, note[, data_to]. Absent file: none."""
+    path = raw_dir / str(year) / "availability.csv"
+    if not path.exists():
+        return []
+    table = read_csv_text(path, ["source", "period", "note"])
+    entries = []
+    for _, row in table.iterrows():
+        if not row["source"] and not row["period"]:
+            continue
+        period_year, period_quarter = _period(row["period"], year, path, int(row[ROW]))
+        data_to = str(row.get("data_to", "") or "")
+        if data_to:
+            try:
+                pd.Period(data_to, freq="M")
+            except ValueError as exc:
+                raise ExtractError(
+                    path,
+                    f"'{data_to}' is not a month such as 2011-08",
+                    row=int(row[ROW]),
+                    column="data_to",
+                ) from exc
+        entries.append(
+            Unavailable(row["source"], period_year, period_quarter, row["note"], data_to)
+        )
+    return entries
+
+
+def read_commentary(raw_dir: Path, year: FinancialYear) -> pd.DataFrame:
+    """`<raw_dir>/<year>/commentary.csv`: the analyst's notes, by measure and quarter."""
+    path = raw_dir / str(year) / "commentary.csv"
+    if not path.exists():
+        return pd.DataFrame(columns=["measure", "quarter", "note"])
+    table = read_csv_text(path, ["measure", "quarter", "note"])
+    table = table[(table["measure"] != "") | (table["note"] != "")].copy()
+    for _, row in table.iterrows():
+        try:
+            parse_quarter(row["quarter"])
+        except ValueError as exc:
+            raise ExtractError(path, str(exc), row=int(row[ROW]), column="quarter") from exc
+    table["quarter"] = [f"Q{parse_quarter(q)}" for q in table["quarter"]]
+    return table[["measure", "quarter", "note"]].reset_index(drop=True)
+
+
+def _period(text: str, year: FinancialYear, path: Path, row: int) -> tuple[str, str]:
+    """'Q2' (this year), '2011-12 Q2', or '2010-11' (a whole year's extract)."""
+    parts = str(text).split()
+    try:
+        if len(parts) == 1 and parts[0].upper().startswith("Q"):
+            return str(year), f"Q{parse_quarter(parts[0])}"
+        if len(parts) == 1:
+            return str(FinancialYear.parse(parts[0])), ""
+        if len(parts) == 2:
+            return str(FinancialYear.parse(parts[0])), f"Q{parse_quarter(parts[1])}"
+    except ValueError as exc:
+        raise ExtractError(path, str(exc), row=row, column="period") from exc
+    raise ExtractError(
+        path, f"'{text}' is not a period such as Q2 or 2011-12 Q2", row=row, column="period"
+    )
+
+
+def read_csv_text(path: Path, required: list[str]) -> pd.DataFrame:
+    """A small CSV of our own (commentary, availability): every cell as stripped text."""
+    try:
+        table = pd.read_csv(
+            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+        )
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    for column in required:
+        if column not in table.columns:
+            raise ExtractError(
+                path,
+                f"missing column '{column}' (expected: {', '.join(required)})",
+                row=1,
+                column=column,
+            )
+    table = table.fillna("")
+    for column in table.columns:
+        table[column] = table[column].astype(str).str.strip()
+    table[ROW] = range(2, len(table) + 2)
+    return table
+
+
+def expected_files(
+    plan: Plan, raw_dir: Path, year: FinancialYear, quarter: int
+) -> list[ExtractFile]:
+    """Every file a run needs: the whole baseline year and this year up to the quarter."""
+    baseline = plan.baseline_for(year)
+    availability = read_availability(raw_dir, year) + (
+        read_availability(raw_dir, baseline) if baseline != year else []
+    )
+    files: list[ExtractFile] = []
+    for spec in plan.extracts.values():
+        for fy, last_quarter in ((baseline, 4), (year, quarter)):
+            files.extend(_files_for(spec, raw_dir, fy, last_quarter, availability))
+    return files
+
+
+def _files_for(
+    spec: ExtractSpec,
+    raw_dir: Path,
+    year: FinancialYear,
+    last_quarter: int,
+    availability: list[Unavailable],
+) -> list[ExtractFile]:
+    if spec.layout == "annual":
+        periods = [("", year.months, raw_dir / str(year) / spec.file)]
+    elif spec.layout == "quarterly":
+        periods = [
+            (f"Q{q}", year.quarter_months(q), raw_dir / str(year) / f"Q{q}" / spec.file)
+            for q in range(1, last_quarter + 1)
+        ]
+    else:
+        from csp import policeuk
+
+        return policeuk.expected_files(spec, raw_dir, year, last_quarter)
+    files = []
+    for quarter, months, path in periods:
+        entry = next(
+            (
+                a
+                for a in availability
+                if a.source == spec.name and a.year == str(year) and a.quarter == quarter
+            ),
+            None,
+        )
+        file = ExtractFile(spec.name, spec.title, str(year), quarter, path, "missing")
+        if path.exists():
+            last = str(months[-1])
+            file.status = "read"
+            if entry is not None and entry.data_to:
+                last = entry.data_to
+                file.status = "partial"
+            file.first_month, file.last_month = str(months[0]), last
+            file.note = entry.note if entry is not None else ""
+        elif entry is not None:
+            file.status, file.note = "unpublished", entry.note
+        files.append(file)
+    return files
+
+
+def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
+    """Raw rows of a CSV or Excel extract, every cell as text, with the file line of each row."""
+    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        table = _read_excel(path)
+    else:
+        try:
+            table = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding="utf-8-sig",
+                skip_blank_lines=False,
+            )
+        except UnicodeDecodeError:
+            table = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding="cp1252", skip_blank_lines=False
+            )
+        except pd.errors.ParserError as exc:
+            raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
+        except pd.errors.EmptyDataError as exc:
+            raise ExtractError(path, "the file is empty: expected a header row") from exc
+    table.columns = [str(c).strip() for c in table.columns]
+    headers = {c.header: c.name for c in spec.columns.values()}
+    for column in spec.columns.values():
+        if column.required and column.header not in table.columns:
+            raise ExtractError(
+                path,
+                f"missing required column '{column.header}' for {spec.title} "
+                f"(found: {', '.join(table.columns)})",
+                row=1,
+                column=column.header,
+            )
+    table[ROW] = range(2, len(table) + 2)
+    keep = [h for h in headers if h in table.columns]
+    renamed = table[[*keep, ROW]].rename(columns=headers)
+    for column in spec.columns.values():
+        if column.name not in renamed.columns:
+            renamed[column.name] = ""
+    return renamed
+
+
+def _read_excel(path: Path) -> pd.DataFrame:
+    """First sheet; dates stay dates, everything else becomes the text a reader would see."""
+    try:
+        table = pd.read_excel(path, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        raise ExtractError(path, f"cannot be read as an Excel workbook: {exc}") from exc
+
+    def as_text(value: object) -> object:
+        if value is None or (isinstance(value, float) and pd.isna(value)):
+            return ""
+        if isinstance(value, dt.datetime):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+
+    return table.map(as_text)
+
+
+def inventory_table(files: list[ExtractFile]) -> pd.DataFrame:
+    return pd.DataFrame([f.as_row() for f in files], columns=INVENTORY_COLUMNS)
+
+
+def coverage(inventory: pd.DataFrame) -> dict[str, set[str]]:
+    """Months each source covers, from the files that were read (partial ones up to their month)."""
+    covered: dict[str, set[str]] = {}
+    for _, row in inventory.iterrows():
+        months = covered.setdefault(row["source"], set())
+        if row["status"] in ("read", "partial") and row["first_month"]:
+            span = pd.period_range(row["first_month"], row["last_month"], freq="M")
+            months.update(str(m) for m in span)
+    return covered

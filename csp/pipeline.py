@@ -1,0 +1,160 @@
+"""Running a quarter: execute the three notebooks with papermill, export the dashboard, and only then
+replace the previous outputs, so a failed run never leaves a half-written report behind.
+
+Each run builds in staging folders beside its final ones and swaps them in at the end. A failed run
+keeps its executed notebooks in `<report folder>.failed/` (the failing cell marked by papermill) and
+raises RunError naming that notebook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import papermill
+from papermill.exceptions import PapermillExecutionError
+
+from csp import config, processed, report
+from csp.errors import RunError
+from csp.extracts import display_path
+from csp.runs import QuarterRun
+
+STEPS = (
+    ("01_clean", "cleaning extracts"),
+    ("02_measures", "measures and statuses"),
+    ("03_dashboard", "dashboard"),
+)
+KERNEL_NAME = "python3"
+
+
+@contextmanager
+def pinned_kernel() -> Iterator[None]:
+    """Make the `python3` kernel this interpreter, whatever kernelspecs the machine has installed."""
+    with tempfile.TemporaryDirectory(prefix="csp-kernel-") as folder:
+        spec_dir = Path(folder) / "kernels" / KERNEL_NAME
+        spec_dir.mkdir(parents=True)
+        spec = {
+            "argv": [
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                "{connection_file}",
+                "--IPKernelApp.log_level=ERROR",
+            ],
+            "display_name": "Python 3 (csp)",
+            "language": "python",
+            "metadata": {"debugger": False},
+        }
+        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, previous) if p)
+        try:
+            yield
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
+def run_quarter(
+    plan: str,
+    year: str,
+    quarter: int | str,
+    *,
+    raw_dir: str | Path | None = None,
+    processed_root: Path | None = None,
+    reports_root: Path | None = None,
+    progress: Callable[[str], None] = print,
+) -> Path:
+    """Run one quarter end to end; return the dashboard's path."""
+    started = time.perf_counter()
+    run = QuarterRun.from_parameters(plan, year, quarter, raw_dir)
+    if not run.raw_dir.is_dir():
+        raise RunError(
+            f"no extracts folder at {display_path(run.raw_dir)} (give one with --raw-dir)"
+        )
+    name, fy, q = run.plan.name, str(run.year), run.quarter
+    processed_final = processed.run_dir(processed_root or config.PROCESSED_DIR, name, fy, q)
+    report_final = processed.run_dir(reports_root or config.REPORTS_DIR, name, fy, q)
+    token = uuid.uuid4().hex[:8]
+    processed_stage = processed_final.with_name(f".{processed_final.name}.staging-{token}")
+    report_stage = report_final.with_name(f".{report_final.name}.staging-{token}")
+    processed_stage.mkdir(parents=True)
+    report_stage.mkdir(parents=True)
+    parameters = {
+        "plan": str(run.plan.path) if run.plan.path.parent != config.PLANS_DIR else name,
+        "year": fy,
+        "quarter": q,
+        "raw_dir": str(run.raw_dir),
+        "processed_dir": str(processed_stage),
+        "report_dir": str(report_stage),
+    }
+    progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
+    step = STEPS[0][0]
+    try:
+        with pinned_kernel():
+            for number, (step, label) in enumerate(STEPS, start=1):
+                step_started = time.perf_counter()
+                progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
+                papermill.execute_notebook(
+                    config.NOTEBOOKS_DIR / f"{step}.ipynb",
+                    report_stage / f"{step}.ipynb",
+                    parameters=parameters,
+                    kernel_name=KERNEL_NAME,
+                    progress_bar=False,
+                    cwd=str(config.PROJECT_ROOT),
+                )
+                progress(f"        done in {time.perf_counter() - step_started:.1f} s")
+        title = f"{run.plan.partnership}: Community Safety Plan dashboard {report.year_label(run.year)} Q{q}"
+        report.export_html(
+            report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title
+        )
+        shutil.copyfile(processed.Layout(processed_stage).statuses, report_stage / "statuses.csv")
+    except PapermillExecutionError as exc:
+        failed = _keep_failed(report_stage, report_final)
+        shutil.rmtree(processed_stage, ignore_errors=True)
+        reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
+        raise RunError(f"{step} failed: {reason}", failed / f"{step}.ipynb") from None
+    except BaseException:
+        shutil.rmtree(processed_stage, ignore_errors=True)
+        shutil.rmtree(report_stage, ignore_errors=True)
+        raise
+    _swap_in(processed_stage, processed_final)
+    _swap_in(report_stage, report_final)
+    shutil.rmtree(_failed_dir(report_final), ignore_errors=True)
+    dashboard = report_final / "dashboard.html"
+    progress(
+        f"csp: dashboard written to {display_path(dashboard)} ({time.perf_counter() - started:.1f} s)"
+    )
+    return dashboard
+
+
+def _failed_dir(final: Path) -> Path:
+    return final.with_name(f"{final.name}.failed")
+
+
+def _keep_failed(stage: Path, final: Path) -> Path:
+    """The failed run's executed notebooks, kept apart from the last good report."""
+    failed = _failed_dir(final)
+    shutil.rmtree(failed, ignore_errors=True)
+    stage.rename(failed)
+    return failed
+
+
+def _swap_in(stage: Path, final: Path) -> None:
+    """Replace `final` with `stage` in two renames; the old folder is removed only afterwards."""
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    stage.rename(final)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,596 @@
+"""Plans are configuration: themes, measures, extracts, baselines, targets and comment wording in YAML.
+
+Loading a plan validates it completely, so a typo stops the run before any extract is read, with a
+message naming the file, the entry and what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from csp import comments, config
+from csp.errors import PlanError
+from csp.periods import FinancialYear
+
+DIRECTIONS = ("reduce", "increase", "maintain")
+METRIC_KINDS = ("count", "repeat", "proportion", "supplied")
+COLUMN_TYPES = ("id", "str", "date", "month", "ward", "flag", "int", "number")
+LAYOUTS = ("quarterly", "annual", "police_uk")
+PROJECTIONS = ("run_rate", "baseline_profile")
+BASELINES = ("same_months", "whole_year")
+_CHANGE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One column of an extract: our name, the partner's header, how to read it."""
+
+    name: str
+    header: str
+    type: str = "str"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class ExtractSpec:
+    """A partner extract: where its files are, which columns it has, how its rows are dated."""
+
+    name: str
+    title: str
+    partner: str
+    file: str
+    layout: str
+    columns: dict[str, ColumnSpec]
+    id: str | None
+    date: str | None
+    snapshot: bool = False
+    date_format: str = "%d/%m/%Y"
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A filter on one column: keep rows whose value is (or is not) one of `values`."""
+
+    column: str
+    values: tuple[Any, ...]
+    negate: bool = False
+
+
+@dataclass(frozen=True)
+class TopSpec:
+    """Restrict a metric to the n values of `by` with most records in the whole baseline year."""
+
+    n: int
+    by: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class BreakdownSpec:
+    """Per-item figures (wards, streets) for comments and the report."""
+
+    by: tuple[str, ...]
+    label: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """How a measure's figure is computed from records."""
+
+    kind: str
+    sources: tuple[str, ...]
+    where: tuple[Condition, ...] = ()
+    subject: str | None = None
+    min_records: int = 1
+    numerator: tuple[Condition, ...] = ()
+    value: str | None = None
+    base: str | None = None
+    top: TopSpec | None = None
+    breakdown: BreakdownSpec | None = None
+    rest_by: str | None = None
+    unit: str = ""
+
+    @property
+    def is_proportion(self) -> bool:
+        return self.kind == "proportion"
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """The target: the baseline moved by a relative change (or by percentage points)."""
+
+    change: float = 0.0
+    points: float | None = None
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    title: str
+    theme: str
+    direction: str
+    metric: MetricSpec
+    target: TargetSpec
+    context: dict[str, MetricSpec]
+    comment: tuple[str, ...]
+    baseline: str = "same_months"
+    projection: str = "run_rate"
+    lower_is_better: bool = True
+
+    @property
+    def higher_is_better(self) -> bool:
+        if self.direction == "maintain":
+            return not self.lower_is_better
+        return self.direction == "increase"
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    title: str
+    measures: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    partnership: str
+    area: str
+    years: tuple[FinancialYear, ...]
+    raw_dir: Path
+    wards: tuple[str, ...]
+    groups: dict[str, tuple[str, ...]]
+    extracts: dict[str, ExtractSpec]
+    themes: tuple[Theme, ...]
+    path: Path
+    baseline_year: FinancialYear | None = None
+    significance_level: float = 0.05
+    amber_band: float | None = None
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        return tuple(m for theme in self.themes for m in theme.measures)
+
+    def measure(self, measure_id: str) -> Measure:
+        for measure in self.measures:
+            if measure.id == measure_id:
+                return measure
+        raise KeyError(measure_id)
+
+    def is_snapshot(self, metric: MetricSpec) -> bool:
+        """Snapshot extracts list a cohort at each quarter's end rather than dated records."""
+        return self.extracts[metric.sources[0]].snapshot
+
+    def baseline_for(self, year: FinancialYear) -> FinancialYear:
+        return self.baseline_year or year.previous
+
+    def check_year(self, year: FinancialYear) -> None:
+        if year not in self.years:
+            allowed = ", ".join(str(y) for y in self.years)
+            raise PlanError(
+                self.path, "years", f"the plan does not cover {year} (it covers {allowed})"
+            )
+
+
+def plan_path(name_or_path: str | Path) -> Path:
+    """A plan is named (`stockton` -> plans/stockton.yml) or given as a path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yml", ".yaml"}:
+        return config.resolve(candidate)
+    return config.PLANS_DIR / f"{name_or_path}.yml"
+
+
+def available_plans() -> list[str]:
+    return sorted(p.stem for p in config.PLANS_DIR.glob("*.yml"))
+
+
+def load_plan(name_or_path: str | Path) -> Plan:
+    """Read and validate a plan; every problem is a PlanError naming the entry."""
+    path = plan_path(name_or_path)
+    if not path.exists():
+        known = ", ".join(available_plans()) or "none"
+        raise PlanError(path, "plan", f"no such plan file (known plans: {known})")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise PlanError(path, "YAML", str(exc).replace("\n", " ")) from exc
+    return _PlanReader(path).read(data)
+
+
+class _PlanReader:
+    """Turns the YAML mapping into a Plan, checking each entry as it goes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, problem: str) -> PlanError:
+        return PlanError(self.path, where, problem)
+
+    def mapping(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, f"expected a mapping, found {type(value).__name__}")
+        return value
+
+    def required(self, data: dict[str, Any], key: str, where: str) -> Any:
+        if key not in data or data[key] in (None, ""):
+            raise self.fail(where, f"'{key}' is required")
+        return data[key]
+
+    def unknown_keys(self, data: dict[str, Any], allowed: set[str], where: str) -> None:
+        extra = sorted(set(data) - allowed)
+        if extra:
+            raise self.fail(
+                where, f"unknown key '{extra[0]}' (expected one of: {', '.join(sorted(allowed))})"
+            )
+
+    def read(self, data: Any) -> Plan:
+        data = self.mapping(data, "plan")
+        self.unknown_keys(
+            data,
+            {
+                "plan",
+                "partnership",
+                "area",
+                "years",
+                "baseline_year",
+                "raw_dir",
+                "wards",
+                "groups",
+                "extracts",
+                "themes",
+                "significance_level",
+                "amber_band",
+            },
+            "plan",
+        )
+        name = str(self.required(data, "plan", "plan"))
+        years = tuple(self.year(y, "years") for y in self.required(data, "years", "plan"))
+        baseline_year = data.get("baseline_year")
+        wards = tuple(str(w) for w in data.get("wards") or ())
+        groups = {
+            str(k): tuple(str(v) for v in vs)
+            for k, vs in self.mapping(data.get("groups") or {}, "groups").items()
+        }
+        for group, members in groups.items():
+            unknown = [m for m in members if wards and m not in wards]
+            if unknown:
+                raise self.fail(f"groups.{group}", f"'{unknown[0]}' is not one of the plan's wards")
+        extracts = {
+            str(k): self.extract(str(k), self.mapping(v, f"extracts.{k}"))
+            for k, v in self.mapping(self.required(data, "extracts", "plan"), "extracts").items()
+        }
+        self.wards, self.groups, self.extracts = wards, groups, extracts
+        themes = tuple(
+            self.theme(t, i) for i, t in enumerate(self.required(data, "themes", "plan"))
+        )
+        seen: dict[str, str] = {}
+        for theme in themes:
+            for measure in theme.measures:
+                if measure.id in seen:
+                    raise self.fail(
+                        f"measure {measure.id}",
+                        f"duplicate measure number (also under theme '{seen[measure.id]}')",
+                    )
+                seen[measure.id] = theme.name
+        amber = data.get("amber_band")
+        return Plan(
+            name=name,
+            partnership=str(data.get("partnership", name)),
+            area=str(data.get("area", "")),
+            years=years,
+            raw_dir=config.resolve(data.get("raw_dir", f"data/raw/{name}")),
+            wards=wards,
+            groups=groups,
+            extracts=extracts,
+            themes=themes,
+            path=self.path,
+            baseline_year=self.year(baseline_year, "baseline_year") if baseline_year else None,
+            significance_level=float(data.get("significance_level", 0.05)),
+            amber_band=None if amber in (None, False) else self.percent(amber, "amber_band"),
+        )
+
+    def year(self, value: Any, where: str) -> FinancialYear:
+        try:
+            return FinancialYear.parse(value)
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from exc
+
+    def percent(self, value: Any, where: str) -> float:
+        if isinstance(value, int | float):
+            return float(value) / 100
+        match = _CHANGE.match(str(value))
+        if not match:
+            raise self.fail(where, f"'{value}' is not a percentage such as -5% or +10%")
+        return float(match.group(1)) / 100
+
+    def extract(self, name: str, data: dict[str, Any]) -> ExtractSpec:
+        where = f"extracts.{name}"
+        self.unknown_keys(
+            data,
+            {
+                "title",
+                "partner",
+                "file",
+                "layout",
+                "columns",
+                "id",
+                "date",
+                "snapshot",
+                "date_format",
+                "options",
+            },
+            where,
+        )
+        layout = data.get("layout", "quarterly")
+        if layout not in LAYOUTS:
+            raise self.fail(
+                f"{where}.layout",
+                f"unknown layout '{layout}' (expected one of: {', '.join(LAYOUTS)})",
+            )
+        columns: dict[str, ColumnSpec] = {}
+        for col_name, spec in self.mapping(data.get("columns") or {}, f"{where}.columns").items():
+            spec = spec or {}
+            if isinstance(spec, str):
+                spec = {"header": spec}
+            self.unknown_keys(spec, {"header", "type", "required"}, f"{where}.columns.{col_name}")
+            col_type = spec.get("type", "str")
+            if col_type not in COLUMN_TYPES:
+                raise self.fail(
+                    f"{where}.columns.{col_name}",
+                    f"unknown type '{col_type}' (expected one of: {', '.join(COLUMN_TYPES)})",
+                )
+            columns[col_name] = ColumnSpec(
+                name=col_name,
+                header=str(spec.get("header", col_name)),
+                type=col_type,
+                required=bool(spec.get("required", True)),
+            )
+        if layout != "police_uk" and not columns:
+            raise self.fail(f"{where}.columns", "an extract needs at least one column")
+        snapshot = bool(data.get("snapshot", False))
+        for key in ("id", "date"):
+            if data.get(key) is not None and data[key] not in columns:
+                raise self.fail(
+                    f"{where}.{key}", f"'{data[key]}' is not one of the extract's columns"
+                )
+        if layout != "police_uk" and not snapshot and data.get("date") is None:
+            raise self.fail(where, "'date' is required unless the extract is a snapshot")
+        return ExtractSpec(
+            name=name,
+            title=str(data.get("title", name)),
+            partner=str(data.get("partner", "")),
+            file=str(data.get("file") or f"{name}.csv"),
+            layout=layout,
+            columns=columns,
+            id=data.get("id"),
+            date=data.get("date"),
+            snapshot=snapshot,
+            date_format=str(data.get("date_format", "%d/%m/%Y")),
+            options=dict(data.get("options") or {}),
+        )
+
+    def theme(self, data: Any, index: int) -> Theme:
+        data = self.mapping(data, f"themes[{index}]")
+        self.unknown_keys(data, {"theme", "title", "measures"}, f"themes[{index}]")
+        name = str(self.required(data, "theme", f"themes[{index}]"))
+        measures = tuple(
+            self.measure(m, name) for m in self.required(data, "measures", f"theme {name}")
+        )
+        return Theme(name=name, title=str(data.get("title", name)), measures=measures)
+
+    def measure(self, data: Any, theme: str) -> Measure:
+        data = self.mapping(data, f"theme {theme}")
+        measure_id = str(self.required(data, "id", f"theme {theme}"))
+        where = f"measure {measure_id}"
+        self.unknown_keys(
+            data,
+            {
+                "id",
+                "title",
+                "direction",
+                "metric",
+                "target",
+                "context",
+                "comment",
+                "baseline",
+                "projection",
+                "lower_is_better",
+            },
+            where,
+        )
+        direction = self.required(data, "direction", where)
+        if direction not in DIRECTIONS:
+            raise self.fail(
+                f"{where}.direction",
+                f"unknown direction '{direction}' (expected one of: {', '.join(DIRECTIONS)})",
+            )
+        raw_metric = self.mapping(self.required(data, "metric", where), f"{where}.metric")
+        metric = self.metric(raw_metric, f"{where}.metric")
+        context = {
+            str(name): self.metric(
+                {**raw_metric, **self.mapping(over, f"{where}.context.{name}")},
+                f"{where}.context.{name}",
+            )
+            for name, over in self.mapping(data.get("context") or {}, f"{where}.context").items()
+        }
+        target_data = self.mapping(data.get("target") or {}, f"{where}.target")
+        self.unknown_keys(target_data, {"change", "points"}, f"{where}.target")
+        target = TargetSpec(
+            change=self.percent(target_data.get("change", 0), f"{where}.target.change"),
+            points=float(target_data["points"]) if "points" in target_data else None,
+        )
+        baseline = data.get("baseline", "same_months")
+        if baseline not in BASELINES:
+            raise self.fail(
+                f"{where}.baseline",
+                f"unknown baseline '{baseline}' (expected one of: {', '.join(BASELINES)})",
+            )
+        projection = data.get("projection", "run_rate")
+        if projection not in PROJECTIONS:
+            raise self.fail(
+                f"{where}.projection",
+                f"unknown projection '{projection}' (expected one of: {', '.join(PROJECTIONS)})",
+            )
+        templates = data.get("comment") or []
+        if isinstance(templates, str):
+            templates = [templates]
+        for template in templates:
+            try:
+                comments.check_template(str(template), set(context))
+            except ValueError as exc:
+                raise self.fail(f"{where}.comment", str(exc)) from exc
+        return Measure(
+            id=measure_id,
+            title=str(self.required(data, "title", where)),
+            theme=theme,
+            direction=direction,
+            metric=metric,
+            target=target,
+            context=context,
+            comment=tuple(str(t) for t in templates),
+            baseline=baseline,
+            projection=projection,
+            lower_is_better=bool(data.get("lower_is_better", True)),
+        )
+
+    def metric(self, data: dict[str, Any], where: str) -> MetricSpec:
+        self.unknown_keys(
+            data,
+            {
+                "kind",
+                "sources",
+                "where",
+                "subject",
+                "min_records",
+                "numerator",
+                "value",
+                "base",
+                "top",
+                "breakdown",
+                "rest_by",
+                "unit",
+            },
+            where,
+        )
+        kind = self.required(data, "kind", where)
+        if kind not in METRIC_KINDS:
+            raise self.fail(
+                f"{where}.kind",
+                f"unknown metric kind '{kind}' (expected one of: {', '.join(METRIC_KINDS)})",
+            )
+        sources = data.get("sources")
+        if isinstance(sources, str):
+            sources = [sources]
+        if not sources:
+            raise self.fail(
+                where, "'sources' is required: the extracts this figure is counted from"
+            )
+        for source in sources:
+            if source not in self.extracts:
+                known = ", ".join(sorted(self.extracts))
+                raise self.fail(
+                    f"{where}.sources", f"unknown extract '{source}' (known extracts: {known})"
+                )
+        specs = [self.extracts[s] for s in sources]
+        if len({s.snapshot for s in specs}) > 1:
+            raise self.fail(
+                f"{where}.sources", "cannot mix snapshot and dated extracts in one figure"
+            )
+
+        def column(name: Any, key: str) -> str:
+            for spec in specs:
+                if spec.layout != "police_uk" and name not in spec.columns:
+                    raise self.fail(
+                        f"{where}.{key}", f"'{name}' is not a column of extract '{spec.name}'"
+                    )
+            return str(name)
+
+        conditions = self.conditions(data.get("where") or {}, f"{where}.where", column, "where")
+        numerator = self.conditions(
+            data.get("numerator") or {}, f"{where}.numerator", column, "numerator"
+        )
+        subject = column(data["subject"], "subject") if data.get("subject") else None
+        min_records = int(data.get("min_records", 1))
+        if kind == "repeat":
+            if subject is None:
+                raise self.fail(where, "a 'repeat' metric needs 'subject': whose records repeat")
+            if min_records < 1:
+                raise self.fail(f"{where}.min_records", "must be at least 1")
+        if kind == "proportion" and not numerator:
+            raise self.fail(
+                where, "a 'proportion' metric needs 'numerator': which records count as successes"
+            )
+        if kind == "supplied" and not data.get("value"):
+            raise self.fail(
+                where, "a 'supplied' metric needs 'value': the column holding the figure"
+            )
+        top = None
+        if data.get("top"):
+            top_data = self.mapping(data["top"], f"{where}.top")
+            self.unknown_keys(top_data, {"n", "by"}, f"{where}.top")
+            by = top_data.get("by") or []
+            by = [by] if isinstance(by, str) else by
+            top = TopSpec(
+                n=int(self.required(top_data, "n", f"{where}.top")),
+                by=tuple(column(b, "top.by") for b in by),
+            )
+            if not top.by:
+                raise self.fail(f"{where}.top", "'by' is required: the column(s) to rank")
+        breakdown = None
+        if data.get("breakdown"):
+            bd = self.mapping(data["breakdown"], f"{where}.breakdown")
+            self.unknown_keys(bd, {"by", "label", "unit"}, f"{where}.breakdown")
+            by = bd.get("by") or []
+            by = tuple(column(b, "breakdown.by") for b in ([by] if isinstance(by, str) else by))
+            if not by:
+                raise self.fail(f"{where}.breakdown", "'by' is required")
+            label = str(bd.get("label") or " ".join("{" + b + "}" for b in by))
+            for name in comments.template_fields(label):
+                if name not in by:
+                    raise self.fail(f"{where}.breakdown.label", f"'{name}' is not one of 'by'")
+            breakdown = BreakdownSpec(by=by, label=label, unit=str(bd.get("unit", "")))
+        return MetricSpec(
+            kind=kind,
+            sources=tuple(sources),
+            where=conditions,
+            subject=subject,
+            min_records=min_records,
+            numerator=numerator,
+            value=column(data["value"], "value") if data.get("value") else None,
+            base=column(data["base"], "base") if data.get("base") else None,
+            top=top,
+            breakdown=breakdown,
+            rest_by=column(data["rest_by"], "rest_by") if data.get("rest_by") else None,
+            unit=str(data.get("unit", "")),
+        )
+
+    def conditions(self, data: Any, where: str, column: Any, key: str) -> tuple[Condition, ...]:
+        data = self.mapping(data, where)
+        result = []
+        for col, rule in data.items():
+            col = column(col, key)
+            negate = False
+            if isinstance(rule, dict):
+                self.unknown_keys(rule, {"group", "not"}, f"{where}.{col}")
+                if "group" in rule:
+                    group = rule["group"]
+                    if group not in self.groups:
+                        known = ", ".join(sorted(self.groups)) or "none"
+                        raise self.fail(
+                            f"{where}.{col}", f"unknown group '{group}' (known groups: {known})"
+                        )
+                    values: Any = self.groups[group]
+                else:
+                    values, negate = rule["not"], True
+            else:
+                values = rule
+            if not isinstance(values, list | tuple):
+                values = [values]
+            result.append(Condition(column=col, values=tuple(values), negate=negate))
+        return tuple(result)

@@ -1,0 +1,118 @@
+"""The files each pipeline step leaves for the next, in one folder per plan, year and quarter.
+
+01_clean writes   clean/<extract>.parquet, inventory.csv, cleaning_log.csv, commentary.csv
+02_measures writes measure_values.csv, statuses.csv, breakdowns.csv
+03_dashboard reads them all. An analyst can open any of them in JupyterLab.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from csp import config
+from csp.clean import Cleaned
+
+
+def run_dir(root: Path, plan: str, year: str, quarter: int) -> Path:
+    """<root>/<plan>/<year>/Q<n>: where one run's files live (processed data or report)."""
+    return root / plan / year / f"Q{quarter}"
+
+
+def default_processed_dir(plan: str, year: str, quarter: int) -> Path:
+    return run_dir(config.PROCESSED_DIR, plan, year, quarter)
+
+
+def default_report_dir(plan: str, year: str, quarter: int) -> Path:
+    return run_dir(config.REPORTS_DIR, plan, year, quarter)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Names of the files in one processed folder: the only place that knows them."""
+
+    folder: Path
+
+    @property
+    def clean_dir(self) -> Path:
+        return self.folder / "clean"
+
+    @property
+    def inventory(self) -> Path:
+        return self.folder / "inventory.csv"
+
+    @property
+    def cleaning_log(self) -> Path:
+        return self.folder / "cleaning_log.csv"
+
+    @property
+    def commentary(self) -> Path:
+        return self.folder / "commentary.csv"
+
+    @property
+    def measure_values(self) -> Path:
+        return self.folder / "measure_values.csv"
+
+    @property
+    def statuses(self) -> Path:
+        return self.folder / "statuses.csv"
+
+    @property
+    def breakdowns(self) -> Path:
+        return self.folder / "breakdowns.csv"
+
+    def write_cleaned(self, cleaned: Cleaned, commentary: pd.DataFrame) -> None:
+        self.clean_dir.mkdir(parents=True, exist_ok=True)
+        for source, table in cleaned.tables.items():
+            table.to_parquet(self.clean_dir / f"{source}.parquet", index=False)
+        cleaned.inventory.to_csv(self.inventory, index=False)
+        cleaned.log.to_csv(self.cleaning_log, index=False)
+        commentary.to_csv(self.commentary, index=False)
+
+    def write_measures(
+        self, values: pd.DataFrame, statuses: pd.DataFrame, breakdowns: pd.DataFrame
+    ) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        values.to_csv(self.measure_values, index=False)
+        statuses.to_csv(self.statuses, index=False)
+        breakdowns.to_csv(self.breakdowns, index=False)
+
+    def read_tables(self) -> dict[str, pd.DataFrame]:
+        return {
+            path.stem: pd.read_parquet(path) for path in sorted(self.clean_dir.glob("*.parquet"))
+        }
+
+    def read_inventory(self) -> pd.DataFrame:
+        return read_text_csv(self.inventory)
+
+    def read_cleaning_log(self) -> pd.DataFrame:
+        log = read_text_csv(self.cleaning_log)
+        log["rows"] = log["rows"].astype(int)
+        return log
+
+    def read_commentary(self) -> pd.DataFrame:
+        return read_text_csv(self.commentary)
+
+    def read_measure_values(self) -> pd.DataFrame:
+        values = pd.read_csv(
+            self.measure_values, dtype={"measure_id": str, "item": str, "year": str}
+        )
+        values["item"] = values["item"].fillna("")
+        return values
+
+    def read_statuses(self) -> pd.DataFrame:
+        statuses = pd.read_csv(self.statuses, dtype={"measure_id": str}, keep_default_na=True)
+        for column in ("comment", "reason", "data_to", "months", "unit"):
+            if column in statuses:
+                statuses[column] = statuses[column].fillna("")
+        return statuses
+
+    def read_breakdowns(self) -> pd.DataFrame:
+        return pd.read_csv(self.breakdowns, dtype={"measure_id": str, "item": str})
+
+
+def read_text_csv(path: Path) -> pd.DataFrame:
+    """A CSV whose cells are text (blank stays ''), as the pipeline wrote it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False)

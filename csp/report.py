@@ -1,0 +1,345 @@
+"""The dashboard: HTML sections for the report notebook, and its export to one self-contained file.
+
+Every string from a plan, an extract or the analyst passes through Jinja2's autoescaping, so a street
+called `<script>` is shown, never run. The export drops code, prompts and the injected parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import nbformat
+import pandas as pd
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import Preprocessor
+from traitlets.config import Config
+
+from csp import charts, config
+from csp.periods import FinancialYear, quarter_end_label
+from csp.plan import Measure, Plan, Theme
+from csp.runs import QuarterRun
+
+STATUS_LABELS = {"on_track": "On track", "off_track": "Off track", "no_data": "No data"}
+STATUS_SYMBOLS = {"on_track": "☺", "off_track": "☹", "no_data": "-"}
+FILE_STATUS = {
+    "read": "read",
+    "partial": "partial",
+    "missing": "missing",
+    "unpublished": "not yet published",
+}
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(config.TEMPLATES_DIR / "report"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def year_label(year: FinancialYear) -> str:
+    """2011/12, as the field writes a plan year."""
+    return str(year).replace("-", "/")
+
+
+def format_figure(value: float, measure: Measure) -> str:
+    """Counts as whole numbers with separators, proportions and supplied figures as percentages."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if measure.metric.kind == "proportion":
+        return f"{value:.1f}%"
+    if measure.metric.kind == "supplied":
+        return f"{value:,.1f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+@dataclass
+class Dashboard:
+    """Reads one run's processed files and renders each section of the dashboard."""
+
+    run: QuarterRun
+    statuses: pd.DataFrame
+    values: pd.DataFrame
+    breakdowns: pd.DataFrame
+    inventory: pd.DataFrame
+    cleaning_log: pd.DataFrame
+    produced: dt.datetime
+
+    @classmethod
+    def from_run(cls, run: QuarterRun) -> Dashboard:
+        layout = run.layout
+        return cls(
+            run=run,
+            statuses=layout.read_statuses(),
+            values=layout.read_measure_values(),
+            breakdowns=layout.read_breakdowns(),
+            inventory=layout.read_inventory(),
+            cleaning_log=layout.read_cleaning_log(),
+            produced=dt.datetime.now(),
+        )
+
+    @property
+    def plan(self) -> Plan:
+        return self.run.plan
+
+    def _status(self, measure_id: str, quarter: int) -> pd.Series | None:
+        rows = self.statuses[
+            (self.statuses["measure_id"] == measure_id)
+            & (self.statuses["quarter"] == f"Q{quarter}")
+        ]
+        return None if rows.empty else rows.iloc[0]
+
+    def header(self) -> str:
+        quarter = self.run.quarter
+        current = self.statuses[self.statuses["quarter"] == f"Q{quarter}"]
+        counts = {key: int((current["status"] == key).sum()) for key in STATUS_LABELS}
+        changes = []
+        if quarter > 1:
+            for measure in self.plan.measures:
+                before, after = (
+                    self._status(measure.id, quarter - 1),
+                    self._status(measure.id, quarter),
+                )
+                if before is not None and after is not None and before["status"] != after["status"]:
+                    changes.append(
+                        {
+                            "id": measure.id,
+                            "title": measure.title,
+                            "before": STATUS_LABELS[before["status"]],
+                            "after": STATUS_LABELS[after["status"]],
+                        }
+                    )
+        return _env.get_template("header.html.j2").render(
+            plan=self.plan,
+            year_label=year_label(self.run.year),
+            quarter=quarter,
+            as_at=quarter_end_label(self.run.year, quarter),
+            produced=f"{self.produced:%d %B %Y}".lstrip("0"),
+            baseline_year=year_label(self.plan.baseline_for(self.run.year)),
+            status_labels=STATUS_LABELS,
+            counts=counts,
+            total=len(current),
+            previous=quarter - 1 if quarter > 1 else None,
+            changes=changes,
+        )
+
+    def status_table(self) -> str:
+        themes = []
+        for theme in self.plan.themes:
+            rows = []
+            for measure in theme.measures:
+                cells = []
+                for q in range(1, 5):
+                    row = self._status(measure.id, q) if q <= self.run.quarter else None
+                    cells.append(
+                        None
+                        if row is None
+                        else {
+                            "quarter": q,
+                            "status": row["status"],
+                            "symbol": STATUS_SYMBOLS[row["status"]],
+                            "label": STATUS_LABELS[row["status"]],
+                        }
+                    )
+                current = self._status(measure.id, self.run.quarter)
+                rows.append(
+                    {
+                        "id": measure.id,
+                        "title": measure.title,
+                        "cells": cells,
+                        "comment": "" if current is None else current["comment"],
+                    }
+                )
+            themes.append({"name": theme.name, "rows": rows})
+        return _env.get_template("status_table.html.j2").render(
+            themes=themes,
+            quarters=range(1, 5),
+            year_label=year_label(self.run.year),
+            status_labels=STATUS_LABELS,
+            symbols=STATUS_SYMBOLS,
+        )
+
+    def theme_section(self, theme: Theme) -> str:
+        figure, alt = charts.theme_chart(theme, self.plan, self.values, self.run.year)
+        rows = []
+        for measure in theme.measures:
+            row = self._status(measure.id, self.run.quarter)
+            if row is None:
+                continue
+            rows.append(
+                {
+                    "id": measure.id,
+                    "title": measure.title,
+                    "months": _months_text(row["months"]),
+                    "actual": format_figure(row["actual"], measure),
+                    "baseline": format_figure(row["baseline"], measure),
+                    "target": format_figure(row["target"], measure),
+                    "projection": format_figure(row["projection"], measure),
+                    "status": STATUS_LABELS[row["status"]],
+                    "reason": row["reason"],
+                }
+            )
+        return _env.get_template("theme.html.j2").render(
+            theme=theme,
+            slug=slug(theme.name),
+            chart_uri=charts.png_data_uri(figure),
+            alt=alt,
+            year=str(self.run.year),
+            baseline_year=str(self.plan.baseline_for(self.run.year)),
+            quarter=self.run.quarter,
+            rows=rows,
+            breakdowns=self._breakdowns(theme),
+        )
+
+    def _breakdowns(self, theme: Theme) -> list[dict[str, object]]:
+        tables = []
+        current = self.breakdowns[self.breakdowns["quarter"] == f"Q{self.run.quarter}"]
+        for measure in theme.measures:
+            items = current[current["measure_id"] == measure.id]
+            if items.empty or measure.metric.breakdown is None:
+                continue
+            header = " and ".join(
+                b.replace("_", " ") for b in measure.metric.breakdown.by
+            ).capitalize()
+            tables.append(
+                {
+                    "caption": f"{measure.id} {measure.title}: by {header.lower()}, year to date",
+                    "item_header": header,
+                    "entries": [
+                        {
+                            "item": item.item,
+                            "actual": format_figure(item.actual, measure),
+                            "baseline": format_figure(item.baseline, measure),
+                            "change": f"{item.change:+,.0f}",
+                        }
+                        for item in items.sort_values("baseline", ascending=False).itertuples()
+                    ],
+                }
+            )
+        return tables
+
+    def data_quality(self) -> str:
+        inventory = self.inventory.copy()
+        for column in ("rows_read", "rows_kept"):
+            inventory[column] = (
+                pd.to_numeric(inventory[column], errors="coerce").fillna(0).astype(int)
+            )
+        found = inventory[inventory["status"].isin(["read", "partial"])]
+        titles = {name: spec.title for name, spec in self.plan.extracts.items()}
+        partners = {name: spec.partner for name, spec in self.plan.extracts.items()}
+        missing = [
+            f"{titles[row.source]}, {_period(row)}: {FILE_STATUS[row.status]}"
+            + (f" ({row.note})" if row.note else "")
+            for row in inventory.itertuples()
+            if row.status in ("missing", "unpublished")
+        ] + [
+            f"{titles[row.source]}, {_period(row)}: partial, up to {row.last_month}"
+            + (f" ({row.note})" if row.note else "")
+            for row in inventory.itertuples()
+            if row.status == "partial"
+        ]
+        log = self.cleaning_log
+        changes = []
+        details = []
+        if not log.empty:
+            grouped = log.groupby(["source", "change"], sort=False).agg(
+                rows=("rows", "sum"), files=("file", "nunique")
+            )
+            for (source, change), row in grouped.iterrows():
+                changes.append(
+                    {
+                        "title": titles.get(source, source),
+                        "change": change,
+                        "rows": f"{row['rows']:,}",
+                        "files": row["files"],
+                    }
+                )
+            for (source, change), group in log[log["detail"].fillna("").str.len() > 0].groupby(
+                ["source", "change"], sort=False
+            ):
+                if change.startswith("stray spaces"):
+                    continue
+                values = sorted({part for text in group["detail"] for part in text.split("; ")})
+                details.append(
+                    {
+                        "title": titles.get(source, source),
+                        "change": change,
+                        "detail": "; ".join(values),
+                    }
+                )
+        return _env.get_template("data_quality.html.j2").render(
+            files_read=len(found),
+            rows_read=f"{found['rows_read'].sum():,}",
+            rows_kept=f"{found['rows_kept'].sum():,}",
+            missing=missing,
+            changes=changes,
+            details=details,
+            files=[
+                {
+                    "title": titles.get(row.source, row.source),
+                    "partner": partners.get(row.source, ""),
+                    "period": _period(row),
+                    "status": FILE_STATUS.get(row.status, row.status)
+                    + (f" to {row.last_month}" if row.status == "partial" else ""),
+                    "rows_read": f"{row.rows_read:,}" if row.status in ("read", "partial") else "–",
+                    "rows_kept": f"{row.rows_kept:,}" if row.status in ("read", "partial") else "–",
+                }
+                for row in inventory.itertuples()
+            ],
+        )
+
+
+def _period(row: object) -> str:
+    return f"{row.year} {row.quarter}".strip()
+
+
+def _months_text(months: str) -> str:
+    if not months:
+        return "–"
+    first, _, last = months.partition(" to ")
+    return f"{charts._month_label(first)} to {charts._month_label(last)}"
+
+
+class DropStreams(Preprocessor):
+    """Warnings printed by a library are for the analyst's notebook, not the board's report."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if o.output_type != "stream"]
+        return cell, resources
+
+
+def export_html(executed: Path, target: Path, title: str) -> Path:
+    """Executed dashboard notebook -> one HTML file with no code, prompts or injected parameters."""
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.metadata["title"] = title
+    settings = Config()
+    settings.HTMLExporter.exclude_input = True
+    settings.HTMLExporter.exclude_input_prompt = True
+    settings.HTMLExporter.exclude_output_prompt = True
+    settings.HTMLExporter.exclude_markdown = True
+    settings.HTMLExporter.exclude_raw = True
+    settings.TagRemovePreprocessor.enabled = True
+    settings.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters", "parameters"}
+    settings.CSSHTMLHeaderPreprocessor.enabled = False
+    exporter = HTMLExporter(
+        config=settings,
+        template_name="csp_dashboard",
+        extra_template_basedirs=[str(config.TEMPLATES_DIR / "nbconvert")],
+    )
+    exporter.register_preprocessor(DropStreams(), enabled=True)
+    css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
+    body, _ = exporter.from_notebook_node(
+        notebook, resources={"csp_css": css, "metadata": {"name": title}}
+    )
+    target.write_text(body, encoding="utf-8")
+    return target

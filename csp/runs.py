@@ -1,0 +1,59 @@
+"""One quarter's run: the plan, year and quarter it is for, and the folders it reads and writes.
+
+Notebooks build this from their `parameters` cell, so a notebook opened by hand in JupyterLab (no
+paths given) and one executed by `csp run` (staging paths given) resolve paths the same way: from the
+project root, never from the working directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from csp import config, processed
+from csp.periods import FinancialYear, parse_quarter
+from csp.plan import Plan, load_plan
+
+
+@dataclass(frozen=True)
+class QuarterRun:
+    plan: Plan
+    year: FinancialYear
+    quarter: int
+    raw_dir: Path
+    layout: processed.Layout
+    report_dir: Path
+
+    @classmethod
+    def from_parameters(
+        cls,
+        plan: str,
+        year: str,
+        quarter: int | str,
+        raw_dir: str | Path | None = None,
+        processed_dir: str | Path | None = None,
+        report_dir: str | Path | None = None,
+    ) -> QuarterRun:
+        """Validate the parameters and fill in the default folders."""
+        the_plan = load_plan(plan)
+        fy = FinancialYear.parse(year)
+        the_plan.check_year(fy)
+        q = parse_quarter(quarter)
+        return cls(
+            plan=the_plan,
+            year=fy,
+            quarter=q,
+            raw_dir=config.resolve(raw_dir) if raw_dir else the_plan.raw_dir,
+            layout=processed.Layout(
+                config.resolve(processed_dir)
+                if processed_dir
+                else processed.default_processed_dir(the_plan.name, str(fy), q)
+            ),
+            report_dir=config.resolve(report_dir)
+            if report_dir
+            else processed.default_report_dir(the_plan.name, str(fy), q),
+        )
+
+    @property
+    def label(self) -> str:
+        return f"{self.plan.name} {self.year} Q{self.quarter}"

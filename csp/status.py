@@ -1,0 +1,349 @@
+"""Statuses: each measure, each quarter, judged on the year to date against the same months of the
+baseline year, moved by the plan's target. On track when at or better than the target; no data, with
+the reason, when an extract is missing or unpublished or the baseline year is incomplete.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from csp.periods import FinancialYear, month_abbr
+from csp.plan import Measure, Plan
+
+ON_TRACK, OFF_TRACK, NO_DATA = "on_track", "off_track", "no_data"
+_TOLERANCE = 1e-9
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A figure for some months of this year beside the same months of the baseline year."""
+
+    actual: float
+    baseline: float
+    numerator: float | None = None
+    denominator: float | None = None
+    baseline_numerator: float | None = None
+    baseline_denominator: float | None = None
+
+
+@dataclass
+class QuarterResult:
+    """Everything decided about one measure in one quarter; comments and the report read this."""
+
+    measure: Measure
+    quarter: int
+    status: str
+    reason: str = ""
+    months: tuple[str, ...] = ()
+    data_to: str | None = None
+    ytd: Comparison | None = None
+    target: float | None = None
+    annual_baseline: float | None = None
+    projection: float | None = None
+    elapsed_share: float | None = None
+    quarter_only: Comparison | None = None
+    context: dict[str, Comparison | None] = field(default_factory=dict)
+    breakdown: list[tuple[str, Comparison]] = field(default_factory=list)
+    rest: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def has_data(self) -> bool:
+        return self.status != NO_DATA
+
+
+def is_on_track(actual: float, target: float, *, higher_is_better: bool) -> bool:
+    """At or better than the target; equality (to rounding noise) counts as on track."""
+    slack = _TOLERANCE * max(1.0, abs(target))
+    return actual >= target - slack if higher_is_better else actual <= target + slack
+
+
+def target_for(measure: Measure, baseline: float) -> float:
+    """The baseline moved by the planned change (relative, or in percentage points)."""
+    if measure.target.points is not None:
+        return baseline + measure.target.points
+    return baseline * (1 + measure.target.change)
+
+
+class _Series:
+    """One measure's monthly values for one series and item, by year and month."""
+
+    def __init__(self, values: pd.DataFrame) -> None:
+        self.frame = values.set_index(["year", "month"]).sort_index()
+
+    def covered(self, year: FinancialYear) -> set[str]:
+        if str(year) not in self.frame.index.get_level_values(0):
+            return set()
+        rows = self.frame.loc[str(year)]
+        return set(rows.index[rows["covered"].astype(bool)])
+
+    def total(self, year: FinancialYear, months: list[str], column: str = "value") -> float:
+        return float(self.frame.loc[[(str(year), m) for m in months], column].sum())
+
+    def latest(
+        self, year: FinancialYear, months: list[str], column: str = "value"
+    ) -> tuple[str, float] | None:
+        rows = self.frame.loc[[(str(year), m) for m in months], column].dropna()
+        if rows.empty:
+            return None
+        return rows.index[-1][1], float(rows.iloc[-1])
+
+
+def same_months(
+    months: list[str] | tuple[str, ...], baseline_year: FinancialYear, year: FinancialYear
+) -> list[str]:
+    """The months of the baseline year matching these months of this year."""
+    shift = year.start - baseline_year.start
+    return [str(pd.Period(m, freq="M") - 12 * shift) for m in months]
+
+
+def judge(
+    plan: Plan,
+    values: pd.DataFrame,
+    inventory: pd.DataFrame,
+    year: FinancialYear,
+    quarter: int,
+) -> list[QuarterResult]:
+    """Results for every measure for Q1 up to the run's quarter, from the measure values table."""
+    return [
+        judge_measure(plan, measure, values[values["measure_id"] == measure.id], inventory, year, q)
+        for measure in plan.measures
+        for q in range(1, quarter + 1)
+    ]
+
+
+def judge_measure(
+    plan: Plan,
+    measure: Measure,
+    values: pd.DataFrame,
+    inventory: pd.DataFrame,
+    year: FinancialYear,
+    quarter: int,
+) -> QuarterResult:
+    baseline_year = plan.baseline_for(year)
+    main = _Series(values[values["series"] == "main"])
+    result = QuarterResult(measure=measure, quarter=quarter, status=NO_DATA)
+    sources = measure.metric.sources
+
+    covered = main.covered(year)
+    quarter_months = [str(m) for m in year.quarter_months(quarter)]
+    present_in_quarter = [m for m in quarter_months if m in covered]
+    if not present_in_quarter:
+        result.reason = _missing_reason(inventory, sources, str(year), f"Q{quarter}")
+        return result
+    months = [str(m) for m in year.ytd_months(quarter) if str(m) <= present_in_quarter[-1]]
+    gaps = [m for m in months if m not in covered]
+    if gaps:
+        result.reason = "extract missing for " + _month_list(gaps)
+        return result
+    baseline_covered = main.covered(baseline_year)
+    baseline_gaps = [str(m) for m in baseline_year.months if str(m) not in baseline_covered]
+    if len(baseline_gaps) == 12:
+        result.reason = f"baseline extract missing ({', '.join(sources)} {baseline_year})"
+        return result
+    if baseline_gaps:
+        result.reason = (
+            f"baseline {baseline_year} incomplete: no data for {_month_list(baseline_gaps)}"
+        )
+        return result
+
+    result.months = tuple(months)
+    if months[-1] != quarter_months[-1]:
+        result.data_to = month_abbr(pd.Period(months[-1], freq="M"))
+    base_months = same_months(months, baseline_year, year)
+    kind = measure.metric.kind
+    snapshot = plan.is_snapshot(measure.metric)
+
+    comparison = _compare(
+        main, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
+    )
+    if comparison is None:
+        result.reason = "no figure supplied for the year to date"
+        return result
+    if measure.metric.is_proportion and not comparison.denominator:
+        result.reason = "no records to take a proportion of"
+        return result
+    result.ytd = comparison
+    result.target = target_for(measure, comparison.baseline)
+    on_track = is_on_track(
+        comparison.actual, result.target, higher_is_better=measure.higher_is_better
+    )
+    result.status = ON_TRACK if on_track else OFF_TRACK
+
+    cumulative = kind in ("count", "repeat")
+    if cumulative:
+        all_base = [str(m) for m in baseline_year.months]
+        result.annual_baseline = main.total(baseline_year, all_base)
+        if measure.projection == "baseline_profile" and result.annual_baseline:
+            result.elapsed_share = comparison.baseline / result.annual_baseline
+        else:
+            result.elapsed_share = len(months) / 12
+        result.projection = (
+            comparison.actual / result.elapsed_share if result.elapsed_share else None
+        )
+    else:
+        result.projection = comparison.actual
+
+    own_months = [m for m in months if m in quarter_months]
+    result.quarter_only = _compare(
+        main,
+        kind,
+        snapshot,
+        "same_months",
+        year,
+        own_months,
+        baseline_year,
+        same_months(own_months, baseline_year, year),
+    )
+    for name in measure.context:
+        series = _Series(values[(values["series"] == "context") & (values["item"] == name)])
+        result.context[name] = _compare(
+            series, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
+        )
+    breakdown = values[values["series"] == "breakdown"]
+    for item in dict.fromkeys(breakdown["item"]):
+        series = _Series(breakdown[breakdown["item"] == item])
+        compared = _compare(
+            series, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
+        )
+        if compared is not None:
+            result.breakdown.append((item, compared))
+    rest = values[values["series"] == "rest"]
+    for item in dict.fromkeys(rest["item"]):
+        series = _Series(rest[rest["item"] == item])
+        value = series.latest(year, months) if snapshot else (None, series.total(year, months))
+        if value is not None and value[1]:
+            result.rest[item] = int(value[1])
+    return result
+
+
+def _compare(
+    series: _Series,
+    kind: str,
+    snapshot: bool,
+    baseline_rule: str,
+    year: FinancialYear,
+    months: list[str],
+    baseline_year: FinancialYear,
+    base_months: list[str],
+) -> Comparison | None:
+    """YTD figure against the baseline: sums for counts, latest for snapshots and supplied figures."""
+    if not months:
+        return None
+    if baseline_rule == "whole_year":
+        base_months = [str(m) for m in baseline_year.months]
+    if kind == "supplied" or snapshot:
+        actual = series.latest(year, months)
+        baseline = series.latest(baseline_year, base_months)
+        if actual is None or baseline is None:
+            return None
+        if kind == "proportion":
+            num, den = actual[1], series.latest(year, months, "denominator")[1]
+            bnum, bden = baseline[1], series.latest(baseline_year, base_months, "denominator")[1]
+            return _proportion(num, den, bnum, bden)
+        return Comparison(actual=actual[1], baseline=baseline[1])
+    if kind == "proportion":
+        return _proportion(
+            series.total(year, months),
+            series.total(year, months, "denominator"),
+            series.total(baseline_year, base_months),
+            series.total(baseline_year, base_months, "denominator"),
+        )
+    return Comparison(
+        actual=series.total(year, months), baseline=series.total(baseline_year, base_months)
+    )
+
+
+def _proportion(num: float, den: float, bnum: float, bden: float) -> Comparison:
+    """Proportions are compared as percentages; the counts behind them travel along."""
+    return Comparison(
+        actual=100 * num / den if den else math.nan,
+        baseline=100 * bnum / bden if bden else math.nan,
+        numerator=num,
+        denominator=den,
+        baseline_numerator=bnum,
+        baseline_denominator=bden,
+    )
+
+
+def _month_list(months: list[str]) -> str:
+    periods = [pd.Period(m, freq="M") for m in months]
+    runs: list[list[pd.Period]] = []
+    for period in periods:
+        if runs and period == runs[-1][-1] + 1:
+            runs[-1].append(period)
+        else:
+            runs.append([period])
+    labels = []
+    for run in runs:
+        first, last = run[0], run[-1]
+        if first == last:
+            labels.append(f"{month_abbr(first)} {first.year}")
+        else:
+            labels.append(f"{month_abbr(first)} {first.year} to {month_abbr(last)} {last.year}")
+    return ", ".join(labels)
+
+
+def _missing_reason(
+    inventory: pd.DataFrame, sources: tuple[str, ...], year: str, quarter: str
+) -> str:
+    """Why a quarter has no figure: the availability note if there is one, else 'extract missing'."""
+    rows = inventory[(inventory["source"].isin(sources)) & (inventory["year"] == year)]
+    in_quarter = rows[rows["quarter"].isin([quarter, ""]) | rows["quarter"].isna()]
+    unpublished = in_quarter[in_quarter["status"] == "unpublished"]
+    if not unpublished.empty:
+        return "not yet published: " + " ".join(dict.fromkeys(unpublished["note"]))
+    missing = in_quarter[in_quarter["status"] == "missing"]
+    names = [f"{r.source} {r.year} {r.quarter or ''}".strip() for r in missing.itertuples()]
+    return f"extract missing ({', '.join(dict.fromkeys(names)) or ', '.join(sources)})"
+
+
+def results_table(results: list[QuarterResult], plan: Plan, year: FinancialYear) -> pd.DataFrame:
+    """statuses.csv: one row per measure per quarter."""
+    rows = []
+    for r in results:
+        ytd = r.ytd
+        rows.append(
+            {
+                "plan": plan.name,
+                "year": str(year),
+                "measure_id": r.measure.id,
+                "theme": r.measure.theme,
+                "measure": r.measure.title,
+                "direction": r.measure.direction,
+                "quarter": f"Q{r.quarter}",
+                "status": r.status,
+                "actual": ytd.actual if ytd else math.nan,
+                "target": r.target if r.target is not None else math.nan,
+                "baseline": ytd.baseline if ytd else math.nan,
+                "numerator": ytd.numerator if ytd and ytd.numerator is not None else math.nan,
+                "denominator": ytd.denominator if ytd and ytd.denominator is not None else math.nan,
+                "unit": r.measure.metric.unit,
+                "months": f"{r.months[0]} to {r.months[-1]}" if r.months else "",
+                "data_to": r.data_to or "",
+                "projection": r.projection if r.projection is not None else math.nan,
+                "reason": r.reason,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def breakdown_table(results: list[QuarterResult]) -> pd.DataFrame:
+    """breakdowns.csv: per measure, quarter and item (ward, street), YTD against the baseline."""
+    rows = [
+        {
+            "measure_id": r.measure.id,
+            "quarter": f"Q{r.quarter}",
+            "item": item,
+            "actual": c.actual,
+            "baseline": c.baseline,
+            "change": c.actual - c.baseline,
+        }
+        for r in results
+        for item, c in r.breakdown
+    ]
+    return pd.DataFrame(
+        rows, columns=["measure_id", "quarter", "item", "actual", "baseline", "change"]
+    )

@@ -1,0 +1,64 @@
+"""Shared fixtures: the generated sample, and one real pipeline run of Q1 and Q2 on it."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
+
+import pytest
+
+from csp import config
+
+
+def load_generator() -> ModuleType:
+    """samples/stockton/generate.py, imported by path (it is a script, not part of the package)."""
+    path = config.SAMPLES_DIR / "stockton" / "generate.py"
+    spec = importlib.util.spec_from_file_location("stockton_sample", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def generator() -> ModuleType:
+    return load_generator()
+
+
+@pytest.fixture(scope="session")
+def sample_raw(generator: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh copy of the bundled sample; tests must not change it (copy it first)."""
+    out = tmp_path_factory.mktemp("raw") / "stockton"
+    generator.write_sample(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def stockton_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """The real pipeline (papermill, nbconvert) on the sample: Q1, then Q2, as `make report` does."""
+    from csp.pipeline import run_quarter
+
+    root = tmp_path_factory.mktemp("run")
+    processed_root, reports_root = root / "processed", root / "reports"
+    messages: list[str] = []
+    dashboards = [
+        run_quarter(
+            "stockton",
+            "2011-12",
+            quarter,
+            raw_dir=sample_raw,
+            processed_root=processed_root,
+            reports_root=reports_root,
+            progress=messages.append,
+        )
+        for quarter in (1, 2)
+    ]
+    return SimpleNamespace(
+        processed=processed_root / "stockton" / "2011-12",
+        reports=reports_root / "stockton" / "2011-12",
+        dashboards=dashboards,
+        messages=messages,
+        reports_root=reports_root,
+    )

@@ -1,0 +1,334 @@
+"""The acceptance test: the real pipeline (papermill + nbconvert) on the generated sample reproduces
+the real 2011/12 dashboard in ../shared/seed, read from there: 38 of 38 statuses and every comment."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from shared_data import shared_path
+
+from csp.errors import RunError
+from csp.pipeline import run_quarter
+
+SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
+SYMBOLS = {"☺": "on_track", "☹": "off_track", "-": "no_data"}
+
+
+def seed_rows() -> list[dict[str, str]]:
+    """The seed dashboard's measure rows: theme, number, title, quarter statuses, comment."""
+    rows, theme = [], ""
+    for line in shared_path(*SEED).read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if len(cells) < 7 or not re.fullmatch(r"\d+\.\d+", cells[1].strip()):
+            continue
+        theme = cells[0].strip() or theme
+        rows.append(
+            {
+                "theme": theme,
+                "id": cells[1].strip(),
+                "title": cells[2].strip(),
+                "Q1": cells[3].strip(),
+                "Q2": cells[4].strip(),
+                "comment": cells[7].strip() if len(cells) > 7 else "",
+            }
+        )
+    return rows
+
+
+def read_statuses(run: SimpleNamespace) -> pd.DataFrame:
+    return pd.read_csv(run.processed / "Q2" / "statuses.csv", dtype={"measure_id": str}).fillna(
+        {"comment": "", "reason": ""}
+    )
+
+
+def test_seed_statuses_reproduced_38_of_38(stockton_run: SimpleNamespace) -> None:
+    statuses = read_statuses(stockton_run)
+    seed = seed_rows()
+    assert len(seed) == 19
+    matched = 0
+    for row in seed:
+        for quarter in ("Q1", "Q2"):
+            ours = statuses[
+                (statuses["measure_id"] == row["id"]) & (statuses["quarter"] == quarter)
+            ]
+            assert len(ours) == 1, (row["id"], quarter)
+            assert ours.iloc[0]["status"] == SYMBOLS[row[quarter]], (row["id"], quarter)
+            matched += 1
+    assert matched == 38
+
+
+def test_statuses_csv_columns_and_values(stockton_run: SimpleNamespace) -> None:
+    statuses = read_statuses(stockton_run)
+    for column in (
+        "measure_id",
+        "theme",
+        "measure",
+        "quarter",
+        "status",
+        "actual",
+        "target",
+        "comment",
+    ):
+        assert column in statuses.columns
+    assert set(statuses["quarter"]) == {"Q1", "Q2"}
+    assert set(statuses["status"]) <= {"on_track", "off_track", "no_data"}
+    seed = {r["id"]: r for r in seed_rows()}
+    for row in statuses.itertuples():
+        assert row.theme == seed[row.measure_id]["theme"]
+        assert row.measure == seed[row.measure_id]["title"]
+
+
+def test_every_q2_comment_equals_the_seed(stockton_run: SimpleNamespace) -> None:
+    """Computed figures and the hand-written notes together give the seed's comments exactly."""
+    statuses = read_statuses(stockton_run)
+    q2 = statuses[statuses["quarter"] == "Q2"].set_index("measure_id")
+    for row in seed_rows():
+        assert q2.loc[row["id"], "comment"] == row["comment"], row["id"]
+
+
+@pytest.mark.parametrize(
+    ("measure_id", "figures"),
+    [
+        ("2.1", ["Increased in Q1", "reduced in Q2", "16% reduction on baseline YTD"]),
+        ("3.1", ["26.8% (11 crimes) above the target"]),
+        ("1.3", ["increased by 7%", "top five wards"]),
+        ("3.2", ["increased by 4.3%", "12.2% reduction for Borough"]),
+        ("4.3", ["52% (60 of 116)", "Figures up to Aug"]),
+        ("5.2", ["four out of the five", "Tithe Barn Road in Hardwick (+6 offences)"]),
+        ("6.1", ["Projection for year is 144", "-77 (34.8%)"]),
+        ("6.2", ["27 out of 29"]),
+    ],
+)
+def test_comment_figures_are_computed(
+    stockton_run: SimpleNamespace, measure_id: str, figures: list[str]
+) -> None:
+    statuses = read_statuses(stockton_run)
+    comment = statuses[(statuses["measure_id"] == measure_id) & (statuses["quarter"] == "Q2")].iloc[
+        0
+    ]["comment"]
+    for figure in figures:
+        assert figure in comment
+
+
+def test_related_figures_explain_apparent_disagreements(stockton_run: SimpleNamespace) -> None:
+    """1.3 is judged on all three agencies (down) while its comment reports police alone (up);
+    3.2 is judged on the top five wards while its comment adds the borough."""
+    statuses = read_statuses(stockton_run).set_index(["measure_id", "quarter"])
+    asb = statuses.loc[("1.3", "Q2")]
+    assert asb["status"] == "on_track" and asb["actual"] < asb["baseline"]
+    assert "increased" in asb["comment"]
+    violence = statuses.loc[("3.2", "Q2")]
+    assert violence["status"] == "off_track" and violence["actual"] > violence["baseline"]
+    assert "reduction for Borough" in violence["comment"]
+
+
+def test_q1_comment_is_what_q1_said(stockton_run: SimpleNamespace) -> None:
+    statuses = read_statuses(stockton_run).set_index(["measure_id", "quarter"])
+    assert statuses.loc[("2.1", "Q1"), "comment"].startswith("Increased in Q1, currently")
+    assert "Q2" not in statuses.loc[("2.1", "Q1"), "comment"]
+
+
+def test_hand_written_notes_come_from_the_files(
+    stockton_run: SimpleNamespace, sample_raw: Path
+) -> None:
+    commentary = pd.read_csv(sample_raw / "2011-12" / "commentary.csv", dtype=str)
+    availability = pd.read_csv(sample_raw / "2011-12" / "availability.csv", dtype=str)
+    statuses = read_statuses(stockton_run).set_index(["measure_id", "quarter"])
+    for note in commentary.itertuples():
+        assert note.note in statuses.loc[(note.measure, note.quarter), "comment"]
+    for row, measure_id in zip(availability.itertuples(), ("4.1", "4.3"), strict=True):
+        assert statuses.loc[(measure_id, "Q2"), "comment"].startswith(row.note)
+
+
+class _Page(HTMLParser):
+    """Collects what a reader's browser would fetch, and the status cells with their text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fetches: list[str] = []
+        self.cells: list[dict[str, str]] = []
+        self._cell: dict[str, str] | None = None
+        self.scripts = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag == "script":
+            self.scripts += 1
+        for key in ("src", "href"):
+            value = attributes.get(key) or ""
+            if value and not value.startswith(("data:", "#")):
+                self.fetches.append(value)
+        if tag == "td" and "data-status" in attributes:
+            self._cell = {
+                "status": attributes["data-status"],
+                "quarter": attributes["data-quarter"],
+                "text": "",
+            }
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td" and self._cell is not None:
+            self.cells.append(self._cell)
+            self._cell = None
+
+
+def test_dashboard_html_is_self_contained_and_shows_the_seed_table(
+    stockton_run: SimpleNamespace,
+) -> None:
+    html = (stockton_run.reports / "Q2" / "dashboard.html").read_text(encoding="utf-8")
+    page = _Page()
+    page.feed(html)
+    assert page.fetches == [] and page.scripts == 0
+    assert "http://" not in html and "https://" not in html
+    assert "require.js" not in html and "mathjax" not in html.lower()
+    for header in (
+        "Theme",
+        "No",
+        "Performance Measure",
+        "Qu 1",
+        "Qu 2",
+        "Qu 3",
+        "Qu 4",
+        "Comments",
+    ):
+        assert f">{header}</th>" in html
+    assert len(page.cells) == 38
+    labels = {"on_track": "☺On track", "off_track": "☹Off track", "no_data": "-No data"}
+    for cell in page.cells:
+        assert cell["text"] == labels[cell["status"]]  # the symbol and its text alternative
+    for row in seed_rows():
+        assert row["comment"].replace("&", "&amp;") in html
+    assert "injected-parameters" not in html and "processed_dir" not in html
+    assert html.count('src="data:image/png;base64,') >= 6
+    assert "No description has been provided" not in html
+
+
+def test_dashboard_has_theme_charts_and_data_quality(stockton_run: SimpleNamespace) -> None:
+    html = (stockton_run.reports / "Q2" / "dashboard.html").read_text(encoding="utf-8")
+    for theme in (
+        "Anti-social behaviour",
+        "Alcohol",
+        "Violence",
+        "Drugs",
+        "Criminal Damage",
+        "Emerging issue",
+    ):
+        assert f">{theme}</h2>" in html
+    assert "Data quality" in html
+    assert "exact duplicate rows dropped" in html
+    assert "blank lines skipped" in html
+    assert "Mandale &amp; Victoria -&gt; Mandale and Victoria" in html
+    assert "NDTMS clients in treatment, 2011-12 Q2: not yet published" in html
+    assert "ATR and ASAR cohort offending, 2010-11 Q1: missing" in html
+
+
+def test_run_keeps_executed_notebooks_beside_the_report(stockton_run: SimpleNamespace) -> None:
+    folder = stockton_run.reports / "Q2"
+    for name in (
+        "01_clean.ipynb",
+        "02_measures.ipynb",
+        "03_dashboard.ipynb",
+        "dashboard.html",
+        "statuses.csv",
+    ):
+        assert (folder / name).exists()
+    assert not list(stockton_run.reports.glob(".*staging*"))
+    assert any("[3/3]" in m for m in stockton_run.messages)
+    assert stockton_run.dashboards[1] == folder / "dashboard.html"
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture
+def broken_raw(sample_raw: Path, tmp_path: Path) -> Path:
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_raw, raw)
+    return raw
+
+
+def _run_failing(raw: Path, stockton_run: SimpleNamespace) -> tuple[RunError, Path]:
+    """Run Q2 over the good session report; return the error and the untouched report folder."""
+    folder = stockton_run.reports / "Q2"
+    before = _tree_digest(folder)
+    with pytest.raises(RunError) as caught:
+        run_quarter(
+            "stockton",
+            "2011-12",
+            2,
+            raw_dir=raw,
+            processed_root=stockton_run.processed.parents[1],
+            reports_root=stockton_run.reports_root,
+            progress=lambda _: None,
+        )
+    assert _tree_digest(folder) == before, "a failed run must leave the last good report untouched"
+    assert not list(stockton_run.reports.glob(".*staging*"))
+    assert caught.value.notebook is not None and caught.value.notebook.exists()
+    return caught.value, folder
+
+
+def test_missing_column_stops_the_run_naming_file_column_row(
+    broken_raw: Path, stockton_run
+) -> None:
+    path = broken_raw / "2011-12" / "Q2" / "section27.csv"
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    table.drop(columns=["Ward"]).to_csv(path, index=False)
+    error, _ = _run_failing(broken_raw, stockton_run)
+    message = str(error)
+    assert "section27.csv" in message and "'Ward'" in message and "row 1" in message
+    assert "01_clean" in message and error.notebook.name == "01_clean.ipynb"
+
+
+def test_unparseable_date_stops_the_run_naming_file_column_row(
+    broken_raw: Path, stockton_run
+) -> None:
+    path = broken_raw / "2011-12" / "Q1" / "police_crime.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    cells = lines[4].split(",")
+    cells[1] = "31/02/2011"
+    lines[4] = ",".join(cells)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    error, _ = _run_failing(broken_raw, stockton_run)
+    message = str(error)
+    assert "police_crime.csv" in message and "row 5" in message and "'Date Recorded'" in message
+    assert "31/02/2011" in message and "dd/mm/yyyy" in message
+
+
+def test_absent_extract_gives_no_data_and_a_data_quality_line(
+    broken_raw: Path, tmp_path: Path
+) -> None:
+    (broken_raw / "2011-12" / "Q2" / "section27.csv").unlink()
+    dashboard = run_quarter(
+        "stockton",
+        "2011-12",
+        2,
+        raw_dir=broken_raw,
+        processed_root=tmp_path / "processed",
+        reports_root=tmp_path / "reports",
+        progress=lambda _: None,
+    )
+    statuses = pd.read_csv(dashboard.parent / "statuses.csv", dtype={"measure_id": str})
+    statuses[["reason", "comment"]] = statuses[["reason", "comment"]].fillna("")
+    row = statuses[(statuses["measure_id"] == "2.1") & (statuses["quarter"] == "Q2")].iloc[0]
+    assert row["status"] == "no_data"
+    assert row["reason"] == "extract missing (section27 2011-12 Q2)"
+    assert "extract missing" in row["comment"]
+    q1 = statuses[(statuses["measure_id"] == "2.1") & (statuses["quarter"] == "Q1")].iloc[0]
+    assert q1["status"] == "on_track"
+    html = dashboard.read_text(encoding="utf-8")
+    assert "Section 27 dispersal directions, 2011-12 Q2: missing" in html
