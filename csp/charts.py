@@ -13,6 +13,7 @@ import io
 import math
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from csp.periods import MONTH_ABBR, FinancialYear
@@ -28,7 +29,6 @@ PALETTE = {
     "grid": "#DDDDDD",
     "text": "#0B0C0C",
 }
-FY_MONTH_LABELS = [MONTH_ABBR[(i + 3) % 12] for i in range(12)]
 
 
 def monthly_series(values: pd.DataFrame, measure: Measure, year: FinancialYear) -> pd.Series:
@@ -75,46 +75,53 @@ def theme_chart(
 
 
 def _draw_panel(
-    ax,
+    ax: Axes,
     measure: Measure,
     this_year: pd.Series,
     baseline: pd.Series,
     year: FinancialYear,
     baseline_year: FinancialYear,
 ) -> None:
-    x = list(range(12))
-    ax.plot(
-        x,
-        baseline.reindex([str(m) for m in baseline_year.months]).to_numpy(),
-        color=PALETTE["baseline"],
-        linestyle="--",
-        marker="s",
-        markersize=3,
-        linewidth=1.3,
-        label=str(baseline_year),
-    )
-    ax.plot(
-        x,
-        this_year.reindex([str(m) for m in year.months]).to_numpy(),
-        color=PALETTE["this_year"],
-        linestyle="-",
-        marker="o",
-        markersize=3.5,
-        linewidth=2,
-        label=str(year),
-    )
+    """The baseline year, then this year, on one time axis: seasons and shocks stay visible."""
+    months = [str(m) for m in (*baseline_year.months, *year.months)]
+    position = {month: i for i, month in enumerate(months)}
+    for series, colour, style, marker, label in (
+        (baseline, PALETTE["baseline"], "--", "s", f"{baseline_year} (baseline)"),
+        (this_year, PALETTE["this_year"], "-", "o", str(year)),
+    ):
+        present = series.dropna()
+        present = present[present.index.isin(months)]
+        ax.plot(
+            [position[m] for m in present.index],
+            present.to_numpy(),
+            color=colour,
+            linestyle=style,
+            marker=marker,
+            markersize=3.5,
+            linewidth=1.8 if style == "-" else 1.3,
+            label=label,
+        )
+    ax.axvline(11.5, color=PALETTE["grid"], linewidth=1)
+    ticks = list(range(0, 24, 3))
+    ax.set_xticks(ticks, [_tick_label(months[i]) for i in ticks], fontsize=7)
+    ax.set_xlim(-0.5, 23.5)
     ax.set_title(
         _wrap(f"{measure.id} {measure.title}", 42), fontsize=8, loc="left", color=PALETTE["text"]
     )
-    ax.set_xticks(x[::2], FY_MONTH_LABELS[::2], fontsize=7)
     ax.tick_params(axis="y", labelsize=7)
     ax.set_ylabel(measure.metric.unit or "", fontsize=7)
     ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if this_year.dropna().empty and baseline.dropna().empty:
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8)
+        ax.set_yticks([])
     else:
         ax.set_ylim(bottom=0)
+
+
+def _tick_label(month: str) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{MONTH_ABBR[period.month - 1]} {period.year % 100:02d}"
 
 
 def _describe(

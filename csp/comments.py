@@ -31,6 +31,7 @@ COMPARISON_FIGURES = (
     "abs_change_pct",
     "change_word",
     "change_noun",
+    "change_phrase",
     "numerator",
     "denominator",
 )
@@ -52,11 +53,23 @@ STATUS_FIGURES = (
     "data_to",
     "months",
     "quarter",
+    "year",
+    "baseline_year",
     "quarter_trend",
     "rest",
     "unit",
 )
-BREAKDOWN_FIGURES = ("count", "reduced", "increased", "unchanged", "not_reduced", "not_increased")
+BREAKDOWN_FIGURES = (
+    "count",
+    "reduced",
+    "increased",
+    "unchanged",
+    "not_reduced",
+    "not_increased",
+    "names",
+    "moved_most",
+)
+MOVED_MOST = 3  # how many items `breakdown.moved_most` names
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 FIGURES = COMPARISON_FIGURES + STATUS_FIGURES
 _NUMBER_WORDS = (
@@ -159,6 +172,15 @@ def change_noun(change: float) -> str:
     return "increase" if change > 0 else "reduction" if change < 0 else "no change"
 
 
+def change_phrase(change: float, pct: float | None) -> str:
+    """'an increase of 12 (5.0%)', 'a reduction of 3 (1.2%)' or 'no change'."""
+    if change == 0:
+        return "no change"
+    size = f"{abs(change):,.0f}" if float(change).is_integer() else f"{abs(change):,.1f}"
+    share = f" ({abs(pct):.1f}%)" if pct is not None else ""
+    return f"{'an increase' if change > 0 else 'a reduction'} of {size}{share}"
+
+
 def percent_change(new: float, old: float) -> float | None:
     return None if not old else 100 * (new - old) / old
 
@@ -178,6 +200,7 @@ def comparison_figures(comparison: Comparison | None) -> _Figures:
         abs_change_pct=None if pct is None else abs(pct),
         change_word=change_word(change),
         change_noun=change_noun(change),
+        change_phrase=change_phrase(change, pct),
         numerator=_int(comparison.numerator),
         denominator=_int(comparison.denominator),
     )
@@ -192,6 +215,8 @@ def status_figures(result: QuarterResult, history: list[QuarterResult]) -> _Figu
     figures = comparison_figures(result.ytd)
     figures.update(dict.fromkeys(STATUS_FIGURES))
     figures["quarter"] = f"Q{result.quarter}"
+    figures["year"] = result.year
+    figures["baseline_year"] = result.baseline_year
     figures["unit"] = result.measure.metric.unit
     if result.ytd is not None and result.target is not None:
         vs_target = result.ytd.actual - result.target
@@ -250,8 +275,14 @@ def breakdown_figures(result: QuarterResult) -> _Figures:
 
     reduced = [(label, c) for label, c in items if c.actual < c.baseline]
     increased = [(label, c) for label, c in items if c.actual > c.baseline]
+    moved = sorted(
+        (item for item in items if item[1].actual != item[1].baseline),
+        key=lambda item: -abs(item[1].actual - item[1].baseline),
+    )
     return _Figures(
         count=len(items),
+        names=_listing([label for label, _ in items]),
+        moved_most=named(moved[:MOVED_MOST]),
         reduced=len(reduced),
         increased=len(increased),
         unchanged=len(items) - len(reduced) - len(increased),

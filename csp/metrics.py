@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
+from csp import comments
 from csp.periods import FinancialYear
 from csp.plan import Condition, Measure, MetricSpec, Plan
 
@@ -176,7 +177,7 @@ def _measure_series(
         )
         for key in keys:
             subset = restrict_to_items(records, by, [key])
-            label = metric.breakdown.label.format(**dict(zip(by, key, strict=True)))
+            label = _label(metric.breakdown.label, subset, dict(zip(by, key, strict=True)))
             parts.append(
                 _tag(
                     monthly_figures(metric, subset, year, covered, snapshot=snapshot),
@@ -200,6 +201,16 @@ def _measure_series(
     frame.insert(0, "measure_id", measure.id)
     frame.insert(3, "year", str(year))
     return frame
+
+
+def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
+    """An item's name for readers: the key's values, or other columns of its first record."""
+    values = dict(key)
+    if len(records):
+        first = records.iloc[0]
+        for name in comments.template_fields(template):
+            values.setdefault(name, "" if pd.isna(first[name]) else str(first[name]))
+    return template.format(**values)
 
 
 def _tag(frame: pd.DataFrame, series: str, item: str) -> pd.DataFrame:

@@ -150,6 +150,7 @@ class Plan:
     themes: tuple[Theme, ...]
     path: Path
     baseline_year: FinancialYear | None = None
+    lsoas: dict[str, str] = field(default_factory=dict)
     significance_level: float = 0.05
     amber_band: float | None = None
 
@@ -241,8 +242,10 @@ class _PlanReader:
                 "baseline_year",
                 "raw_dir",
                 "wards",
+                "lsoas",
                 "groups",
                 "extracts",
+                "default_comment",
                 "themes",
                 "significance_level",
                 "amber_band",
@@ -252,7 +255,14 @@ class _PlanReader:
         name = str(self.required(data, "plan", "plan"))
         years = tuple(self.year(y, "years") for y in self.required(data, "years", "plan"))
         baseline_year = data.get("baseline_year")
-        wards = tuple(str(w) for w in data.get("wards") or ())
+        lsoas = {
+            str(code): str(ward)
+            for code, ward in self.mapping(data.get("lsoas") or {}, "lsoas").items()
+        }
+        wards = tuple(str(w) for w in data.get("wards") or dict.fromkeys(lsoas.values()))
+        for code, ward in lsoas.items():
+            if ward not in wards:
+                raise self.fail(f"lsoas.{code}", f"'{ward}' is not one of the plan's wards")
         groups = {
             str(k): tuple(str(v) for v in vs)
             for k, vs in self.mapping(data.get("groups") or {}, "groups").items()
@@ -266,6 +276,7 @@ class _PlanReader:
             for k, v in self.mapping(self.required(data, "extracts", "plan"), "extracts").items()
         }
         self.wards, self.groups, self.extracts = wards, groups, extracts
+        self.default_comment = self.templates(data.get("default_comment"), "default_comment", set())
         themes = tuple(
             self.theme(t, i) for i, t in enumerate(self.required(data, "themes", "plan"))
         )
@@ -291,6 +302,7 @@ class _PlanReader:
             themes=themes,
             path=self.path,
             baseline_year=self.year(baseline_year, "baseline_year") if baseline_year else None,
+            lsoas=lsoas,
             significance_level=float(data.get("significance_level", 0.05)),
             amber_band=None if amber in (None, False) else self.percent(amber, "amber_band"),
         )
@@ -334,6 +346,16 @@ class _PlanReader:
                 f"unknown layout '{layout}' (expected one of: {', '.join(LAYOUTS)})",
             )
         columns: dict[str, ColumnSpec] = {}
+        if layout == "police_uk":
+            from csp import policeuk
+
+            if data.get("columns"):
+                raise self.fail(
+                    f"{where}.columns", "police.uk files have fixed columns: leave 'columns' out"
+                )
+            for col_name in (*policeuk.COLUMNS, *policeuk.DERIVED):
+                header = policeuk.COLUMNS.get(col_name, col_name)
+                columns[col_name] = ColumnSpec(name=col_name, header=header, required=False)
         for col_name, spec in self.mapping(data.get("columns") or {}, f"{where}.columns").items():
             spec = spec or {}
             if isinstance(spec, str):
@@ -351,7 +373,7 @@ class _PlanReader:
                 type=col_type,
                 required=bool(spec.get("required", True)),
             )
-        if layout != "police_uk" and not columns:
+        if not columns:
             raise self.fail(f"{where}.columns", "an extract needs at least one column")
         snapshot = bool(data.get("snapshot", False))
         for key in ("id", "date"):
@@ -437,14 +459,7 @@ class _PlanReader:
                 f"{where}.projection",
                 f"unknown projection '{projection}' (expected one of: {', '.join(PROJECTIONS)})",
             )
-        templates = data.get("comment") or []
-        if isinstance(templates, str):
-            templates = [templates]
-        for template in templates:
-            try:
-                comments.check_template(str(template), set(context))
-            except ValueError as exc:
-                raise self.fail(f"{where}.comment", str(exc)) from exc
+        templates = self.templates(data.get("comment"), f"{where}.comment", set(context))
         return Measure(
             id=measure_id,
             title=str(self.required(data, "title", where)),
@@ -453,11 +468,21 @@ class _PlanReader:
             metric=metric,
             target=target,
             context=context,
-            comment=tuple(str(t) for t in templates),
+            comment=templates or self.default_comment,
             baseline=baseline,
             projection=projection,
             lower_is_better=bool(data.get("lower_is_better", True)),
         )
+
+    def templates(self, value: Any, where: str, context_names: set[str]) -> tuple[str, ...]:
+        """Comment templates, each checked against the figures the engine computes."""
+        templates = [value] if isinstance(value, str) else list(value or [])
+        for template in templates:
+            try:
+                comments.check_template(str(template), context_names)
+            except ValueError as exc:
+                raise self.fail(where, str(exc)) from exc
+        return tuple(str(t) for t in templates)
 
     def metric(self, data: dict[str, Any], where: str) -> MetricSpec:
         self.unknown_keys(
@@ -505,15 +530,18 @@ class _PlanReader:
 
         def column(name: Any, key: str) -> str:
             for spec in specs:
-                if spec.layout != "police_uk" and name not in spec.columns:
+                if name not in spec.columns:
                     raise self.fail(
                         f"{where}.{key}", f"'{name}' is not a column of extract '{spec.name}'"
                     )
             return str(name)
 
-        conditions = self.conditions(data.get("where") or {}, f"{where}.where", column, "where")
+        police_uk = any(spec.layout == "police_uk" for spec in specs)
+        conditions = self.conditions(
+            data.get("where") or {}, f"{where}.where", column, "where", police_uk
+        )
         numerator = self.conditions(
-            data.get("numerator") or {}, f"{where}.numerator", column, "numerator"
+            data.get("numerator") or {}, f"{where}.numerator", column, "numerator", police_uk
         )
         subject = column(data["subject"], "subject") if data.get("subject") else None
         min_records = int(data.get("min_records", 1))
@@ -552,8 +580,7 @@ class _PlanReader:
                 raise self.fail(f"{where}.breakdown", "'by' is required")
             label = str(bd.get("label") or " ".join("{" + b + "}" for b in by))
             for name in comments.template_fields(label):
-                if name not in by:
-                    raise self.fail(f"{where}.breakdown.label", f"'{name}' is not one of 'by'")
+                column(name, "breakdown.label")
             breakdown = BreakdownSpec(by=by, label=label, unit=str(bd.get("unit", "")))
         return MetricSpec(
             kind=kind,
@@ -570,7 +597,23 @@ class _PlanReader:
             unit=str(data.get("unit", "")),
         )
 
-    def conditions(self, data: Any, where: str, column: Any, key: str) -> tuple[Condition, ...]:
+    def crime_types(self, names: list[Any], where: str) -> list[str]:
+        """police.uk types named by the plan, each widened to its name in the other era."""
+        from csp import policeuk
+
+        widened: list[str] = []
+        for name in names:
+            if name not in policeuk.KNOWN_TYPES:
+                raise self.fail(
+                    where,
+                    f"unknown police.uk crime type '{name}' (known: {', '.join(policeuk.KNOWN_TYPES)})",
+                )
+            widened.extend(policeuk.equivalent_types(str(name)))
+        return list(dict.fromkeys(widened))
+
+    def conditions(
+        self, data: Any, where: str, column: Any, key: str, police_uk: bool = False
+    ) -> tuple[Condition, ...]:
         data = self.mapping(data, where)
         result = []
         for col, rule in data.items():
@@ -592,5 +635,7 @@ class _PlanReader:
                 values = rule
             if not isinstance(values, list | tuple):
                 values = [values]
+            if police_uk and col == "crime_type":
+                values = self.crime_types(values, f"{where}.{col}")
             result.append(Condition(column=col, values=tuple(values), negate=negate))
         return tuple(result)

@@ -277,6 +277,7 @@ class Dashboard:
                     }
                 )
         return _env.get_template("data_quality.html.j2").render(
+            left_out=self._left_out_by_month(inventory),
             files_read=len(found),
             rows_read=f"{found['rows_read'].sum():,}",
             rows_kept=f"{found['rows_kept'].sum():,}",
@@ -296,6 +297,32 @@ class Dashboard:
                 for row in inventory.itertuples()
             ],
         )
+
+    def _left_out_by_month(self, inventory: pd.DataFrame) -> list[dict[str, str]]:
+        """For month-by-month downloads (police.uk): rows read, left out and why, and used."""
+        monthly = {name for name, spec in self.plan.extracts.items() if spec.layout == "police_uk"}
+        log = self.cleaning_log
+        rows = []
+        for row in inventory[inventory["source"].isin(monthly)].itertuples():
+            if row.status not in ("read", "partial"):
+                continue
+            entries = log[log["file"] == row.file]
+
+            def count(change: str, entries: pd.DataFrame = entries) -> int:
+                return int(entries.loc[entries["change"].str.startswith(change), "rows"].sum())
+
+            outside = entries[entries["change"].str.startswith("rows outside")]
+            rows.append(
+                {
+                    "month": charts._month_label(row.first_month),
+                    "read": f"{row.rows_read:,}",
+                    "no_location": f"{count('rows with no location'):,}",
+                    "outside": f"{count('rows outside'):,}",
+                    "where": "; ".join(outside["detail"]) if not outside.empty else "",
+                    "used": f"{row.rows_kept:,}",
+                }
+            )
+        return rows
 
 
 def _period(row: object) -> str:

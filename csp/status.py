@@ -37,6 +37,8 @@ class QuarterResult:
     quarter: int
     status: str
     reason: str = ""
+    year: str = ""
+    baseline_year: str = ""
     months: tuple[str, ...] = ()
     data_to: str | None = None
     ytd: Comparison | None = None
@@ -124,7 +126,13 @@ def judge_measure(
 ) -> QuarterResult:
     baseline_year = plan.baseline_for(year)
     main = _Series(values[values["series"] == "main"])
-    result = QuarterResult(measure=measure, quarter=quarter, status=NO_DATA)
+    result = QuarterResult(
+        measure=measure,
+        quarter=quarter,
+        status=NO_DATA,
+        year=str(year),
+        baseline_year=str(baseline_year),
+    )
     sources = measure.metric.sources
 
     covered = main.covered(year)
