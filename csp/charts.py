@@ -1,9 +1,10 @@
-"""Charts: each theme's measures, month by month, this year beside the baseline year.
+"""Charts: each theme's measures as Making Data Count control charts, month by month, the baseline
+year then this year on one time axis.
 
 Figures are drawn with matplotlib's object API (no pyplot state, nothing shown inline) and embedded in
 the report as PNG data, so the HTML stays one self-contained file. One colour-blind-safe palette
-(Okabe-Ito) is used the same way everywhere, and line style and markers differ too, so no reading
-depends on colour alone.
+(Okabe-Ito) is used the same way in every chart, and line style, marker shape and icon letters carry
+the same meaning, so no reading depends on colour alone.
 """
 
 from __future__ import annotations
@@ -15,63 +16,100 @@ import math
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Circle
 
+from csp import metrics, status
 from csp.periods import MONTH_ABBR, FinancialYear
 from csp.plan import Measure, Plan, Theme
 
 PALETTE = {
-    "this_year": "#0072B2",  # Okabe-Ito blue
-    "baseline": "#E69F00",  # Okabe-Ito orange
-    "target": "#009E73",  # Okabe-Ito green
-    "concern": "#D55E00",  # Okabe-Ito vermilion
-    "improvement": "#56B4E9",  # Okabe-Ito sky blue
-    "neutral": "#CC79A7",  # Okabe-Ito purple
-    "grid": "#DDDDDD",
+    "this_year": "#0B0C0C",  # near black, solid line, circles
+    "baseline": "#767676",  # grey, dashed line, squares
+    "limits": "#A0A0A0",
+    "target": "#009E73",  # Okabe-Ito bluish green
+    "improvement": "#0072B2",  # Okabe-Ito blue, as Making Data Count
+    "concern": "#E69F00",  # Okabe-Ito orange, as Making Data Count
+    "neutral": "#CC79A7",  # Okabe-Ito reddish purple
+    "common": "#A0A0A0",
+    "grid": "#E5E5E5",
     "text": "#0B0C0C",
+}
+POINT_COLOURS = {
+    "special_cause_improvement": PALETTE["improvement"],
+    "special_cause_concern": PALETTE["concern"],
+    "special_cause_neutral_high": PALETTE["neutral"],
+    "special_cause_neutral_low": PALETTE["neutral"],
+}
+VARIATION_ICON = {
+    "common_cause": (PALETTE["common"], "~", "common cause variation"),
+    "special_cause_improvement": (PALETTE["improvement"], None, "special cause: improvement"),
+    "special_cause_concern": (PALETTE["concern"], None, "special cause: concern"),
+    "special_cause_neutral_high": (PALETTE["neutral"], "H", "special cause: higher"),
+    "special_cause_neutral_low": (PALETTE["neutral"], "L", "special cause: lower"),
+}
+ASSURANCE_ICON = {
+    "consistent_pass": (PALETTE["improvement"], "P", "the target will consistently be met"),
+    "consistent_fail": (PALETTE["concern"], "F", "the target will consistently be missed"),
+    "inconsistent": (PALETTE["common"], "?", "the target may or may not be met"),
 }
 
 
-def monthly_series(values: pd.DataFrame, measure: Measure, year: FinancialYear) -> pd.Series:
-    """The measure's monthly figure for one year (percentages for proportions), April first."""
-    rows = values[
-        (values["measure_id"] == measure.id)
-        & (values["series"] == "main")
-        & (values["year"] == str(year))
-    ].sort_values("month")
-    figure = rows["value"].astype(float)
-    if measure.metric.kind == "proportion":
-        figure = 100 * figure / rows["denominator"].astype(float).where(lambda d: d > 0)
-    return pd.Series(figure.to_numpy(), index=rows["month"].to_numpy())
-
-
 def theme_chart(
-    theme: Theme, plan: Plan, values: pd.DataFrame, year: FinancialYear
+    theme: Theme,
+    plan: Plan,
+    values: pd.DataFrame,
+    statuses: pd.DataFrame,
+    year: FinancialYear,
+    quarter: int,
 ) -> tuple[Figure, str]:
-    """Small multiples for a theme, and the text alternative describing what they show."""
+    """Small multiples for a theme, one control chart per measure, and their text alternative."""
     baseline_year = plan.baseline_for(year)
     measures = list(theme.measures)
     columns = min(3, len(measures))
     rows = math.ceil(len(measures) / columns)
-    figure = Figure(figsize=(3.6 * columns, 2.5 * rows), dpi=100, layout="constrained")
+    figure = Figure(figsize=(3.7 * columns, 2.55 * rows + 0.45), dpi=100, layout="constrained")
     axes = figure.subplots(rows, columns, squeeze=False)
     descriptions = []
     for index, measure in enumerate(measures):
         ax = axes[index // columns][index % columns]
-        this_year = monthly_series(values, measure, year)
-        baseline = monthly_series(values, measure, baseline_year)
-        _draw_panel(ax, measure, this_year, baseline, year, baseline_year)
-        descriptions.append(_describe(measure, this_year, baseline, year, baseline_year))
+        row = _status_row(statuses, measure, quarter)
+        months = _months(row)
+        target = None if row is None or pd.isna(row["target"]) else float(row["target"])
+        chart = (
+            status.control_chart(values, measure, year, baseline_year, months, target)
+            if months
+            else None
+        )
+        this_year = metrics.monthly_series(values, measure, year)
+        baseline = metrics.monthly_series(values, measure, baseline_year)
+        _draw_panel(ax, measure, this_year, baseline, chart, year, baseline_year)
+        if chart is not None and row is not None:
+            _draw_icons(ax, row["variation"], row["assurance"])
+        descriptions.append(_describe(measure, this_year, baseline, baseline_year, row))
     for index in range(len(measures), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    if handles:
-        figure.legend(
-            handles, labels, loc="outside lower center", ncols=2, frameon=False, fontsize=8
-        )
-    alt = f"Charts for {theme.title}, month by month, {year} against {baseline_year}. " + " ".join(
-        descriptions
+    figure.legend(
+        handles=_legend_handles(), loc="outside lower center", ncols=4, frameon=False, fontsize=7
+    )
+    alt = (
+        f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
+        f"then {year}. " + " ".join(descriptions)
     )
     return figure, alt
+
+
+def _status_row(statuses: pd.DataFrame, measure: Measure, quarter: int) -> pd.Series | None:
+    rows = statuses[(statuses["measure_id"] == measure.id) & (statuses["quarter"] == f"Q{quarter}")]
+    return None if rows.empty else rows.iloc[0]
+
+
+def _months(row: pd.Series | None) -> list[str]:
+    """The months a status was judged on, from statuses.csv's 'YYYY-MM to YYYY-MM'."""
+    if row is None or not row["months"]:
+        return []
+    first, _, last = str(row["months"]).partition(" to ")
+    return [str(m) for m in pd.period_range(first, last, freq="M")]
 
 
 def _draw_panel(
@@ -79,15 +117,16 @@ def _draw_panel(
     measure: Measure,
     this_year: pd.Series,
     baseline: pd.Series,
+    chart: pd.DataFrame | None,
     year: FinancialYear,
     baseline_year: FinancialYear,
 ) -> None:
-    """The baseline year, then this year, on one time axis: seasons and shocks stay visible."""
+    """The baseline year, then this year, on one time axis; limits, mean, target and special causes."""
     months = [str(m) for m in (*baseline_year.months, *year.months)]
     position = {month: i for i, month in enumerate(months)}
-    for series, colour, style, marker, label in (
-        (baseline, PALETTE["baseline"], "--", "s", f"{baseline_year} (baseline)"),
-        (this_year, PALETTE["this_year"], "-", "o", str(year)),
+    for series, colour, style, marker in (
+        (baseline, PALETTE["baseline"], "--", "s"),
+        (this_year, PALETTE["this_year"], "-", "o"),
     ):
         present = series.dropna()
         present = present[present.index.isin(months)]
@@ -97,19 +136,50 @@ def _draw_panel(
             color=colour,
             linestyle=style,
             marker=marker,
-            markersize=3.5,
-            linewidth=1.8 if style == "-" else 1.3,
-            label=label,
+            markersize=3,
+            linewidth=1.6 if style == "-" else 1.2,
+            zorder=3,
         )
+    if chart is not None:
+        x = [position[m] for m in chart.index]
+        for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
+            ax.plot(
+                x,
+                chart[column].to_numpy(),
+                color=PALETTE["limits"],
+                linestyle=style,
+                linewidth=1,
+                zorder=2,
+            )
+        ax.plot(
+            x,
+            chart["target"].to_numpy(),
+            color=PALETTE["target"],
+            linestyle="-.",
+            linewidth=1.2,
+            zorder=2,
+        )
+        special = chart[chart["point_type"] != "common_cause"]
+        for point_type, group in special.groupby("point_type"):
+            ax.scatter(
+                [position[m] for m in group.index],
+                group["value"].to_numpy(),
+                s=30,
+                color=POINT_COLOURS[point_type],
+                edgecolors=PALETTE["text"],
+                linewidths=0.5,
+                marker="D" if point_type == "special_cause_concern" else "o",
+                zorder=4,
+            )
     ax.axvline(11.5, color=PALETTE["grid"], linewidth=1)
     ticks = list(range(0, 24, 3))
-    ax.set_xticks(ticks, [_tick_label(months[i]) for i in ticks], fontsize=7)
+    ax.set_xticks(ticks, [_tick_label(months[i]) for i in ticks], fontsize=6.5)
     ax.set_xlim(-0.5, 23.5)
     ax.set_title(
-        _wrap(f"{measure.id} {measure.title}", 42), fontsize=8, loc="left", color=PALETTE["text"]
+        _wrap(f"{measure.id} {measure.title}", 40), fontsize=8, loc="left", color=PALETTE["text"]
     )
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_ylabel(measure.metric.unit or "", fontsize=7)
+    ax.set_ylabel(_unit(measure), fontsize=7)
     ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if this_year.dropna().empty and baseline.dropna().empty:
@@ -119,21 +189,77 @@ def _draw_panel(
         ax.set_ylim(bottom=0)
 
 
-def _tick_label(month: str) -> str:
-    period = pd.Period(month, freq="M")
-    return f"{MONTH_ABBR[period.month - 1]} {period.year % 100:02d}"
+def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
+    """Variation and assurance icons in the style of Making Data Count, drawn here (no images)."""
+    icons = [VARIATION_ICON.get(variation or "")]
+    icons.append(ASSURANCE_ICON.get(assurance or ""))
+    for slot, icon in enumerate(i for i in icons if i is not None):
+        colour, letter, _ = icon
+        centre = (0.97 - 0.1 * slot, 1.1)
+        ax.add_patch(
+            Circle(
+                centre,
+                0.045,
+                transform=ax.transAxes,
+                facecolor="white",
+                edgecolor=colour,
+                linewidth=2,
+                clip_on=False,
+            )
+        )
+        if letter is None:  # improvement or concern: an arrow showing which way the change went
+            letter = "↑" if variation.endswith("improvement") else "!"
+        ax.text(
+            *centre,
+            letter,
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=7,
+            fontweight="bold",
+            color=colour,
+        )
+
+
+def _legend_handles() -> list[Line2D]:
+    def line(colour: str, style: str, label: str, marker: str = "") -> Line2D:
+        return Line2D(
+            [], [], color=colour, linestyle=style, marker=marker or None, markersize=3, label=label
+        )
+
+    def point(colour: str, marker: str, label: str) -> Line2D:
+        return Line2D(
+            [], [], color="none", marker=marker, markerfacecolor=colour,
+            markeredgecolor=PALETTE["text"], label=label,
+        )  # fmt: skip
+
+    return [
+        line(PALETTE["baseline"], "--", "baseline year", "s"),
+        line(PALETTE["this_year"], "-", "this year", "o"),
+        line(PALETTE["limits"], "-", "mean"),
+        line(PALETTE["limits"], ":", "process limits"),
+        line(PALETTE["target"], "-.", "monthly target"),
+        point(PALETTE["improvement"], "o", "special cause: improvement"),
+        point(PALETTE["concern"], "D", "special cause: concern"),
+        point(PALETTE["neutral"], "o", "special cause: neutral"),
+    ]
+
+
+def _unit(measure: Measure) -> str:
+    return measure.metric.unit or ""
 
 
 def _describe(
     measure: Measure,
     this_year: pd.Series,
     baseline: pd.Series,
-    year: FinancialYear,
     baseline_year: FinancialYear,
+    row: pd.Series | None,
 ) -> str:
+    """What one panel shows, in words: the figures, and the control chart's reading."""
     present = this_year.dropna()
     if present.empty:
-        return f"{measure.id}: no figures yet for {year}."
+        return f"{measure.id}: no figures yet this year."
     first, last = present.index[0], present.index[-1]
     months = f"{_month_label(first)} to {_month_label(last)}"
     unit = f" {measure.metric.unit}" if measure.metric.unit else ""
@@ -142,8 +268,19 @@ def _describe(
         base_text = (
             f", against {same.sum():.0f} in the same months of {baseline_year}" if len(same) else ""
         )
-        return f"{measure.id}: {present.sum():.0f}{unit} from {months}{base_text}."
-    return f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({_month_label(last)})."
+        text = f"{measure.id}: {present.sum():.0f}{unit} from {months}{base_text}."
+    else:
+        text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({_month_label(last)})."
+    if row is not None and row["spc_summary"]:
+        text += f" {row['spc_summary']}"
+        if row["assurance"] in ASSURANCE_ICON:
+            text += f" Against the target, {ASSURANCE_ICON[row['assurance']][2]}."
+    return text
+
+
+def _tick_label(month: str) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{MONTH_ABBR[period.month - 1]} {period.year % 100:02d}"
 
 
 def _month_label(month: str) -> str:

@@ -43,6 +43,10 @@ STATUS_FIGURES = (
     "abs_vs_target_pct",
     "target_side",
     "projection",
+    "projection_low",
+    "projection_high",
+    "p_value",
+    "significance",
     "annual_baseline",
     "projection_change",
     "abs_projection_change",
@@ -246,6 +250,12 @@ def status_figures(result: QuarterResult, history: list[QuarterResult]) -> _Figu
         )
     elif result.projection is not None:
         figures["projection"] = result.projection
+    figures.update(
+        projection_low=result.projection_low,
+        projection_high=result.projection_high,
+        p_value=result.p_value,
+        significance=result.significance or None,
+    )
     figures["quarter_trend"] = quarter_trend(history)
     figures["rest"] = _listing([f"{n} {_lower_first(item)}" for item, n in result.rest.items()])
     for name, comparison in result.context.items():

@@ -217,3 +217,16 @@ def _tag(frame: pd.DataFrame, series: str, item: str) -> pd.DataFrame:
     frame.insert(0, "series", series)
     frame.insert(1, "item", item)
     return frame
+
+
+def monthly_series(values: pd.DataFrame, measure: Measure, year: FinancialYear) -> pd.Series:
+    """A measure's monthly figure for one year, by month (percentages for proportions)."""
+    rows = values[
+        (values["measure_id"] == measure.id)
+        & (values["series"] == "main")
+        & (values["year"] == str(year))
+    ].sort_values("month")
+    figure = rows["value"].astype(float)
+    if measure.metric.kind == "proportion":
+        figure = 100 * figure / rows["denominator"].astype(float).where(lambda d: d > 0)
+    return pd.Series(figure.to_numpy(), index=rows["month"].to_numpy())

@@ -16,6 +16,19 @@ from csp import config
 from csp.clean import Cleaned
 
 
+TEXT_STATUS_COLUMNS = (
+    "comment",
+    "reason",
+    "data_to",
+    "months",
+    "unit",
+    "significance",
+    "variation",
+    "assurance",
+    "spc_summary",
+)
+
+
 def run_dir(root: Path, plan: str, year: str, quarter: int) -> Path:
     """<root>/<plan>/<year>/Q<n>: where one run's files live (processed data or report)."""
     return root / plan / year / f"Q{quarter}"
@@ -104,9 +117,9 @@ class Layout:
 
     def read_statuses(self) -> pd.DataFrame:
         statuses = pd.read_csv(self.statuses, dtype={"measure_id": str}, keep_default_na=True)
-        for column in ("comment", "reason", "data_to", "months", "unit"):
+        for column in TEXT_STATUS_COLUMNS:
             if column in statuses:
-                statuses[column] = statuses[column].fillna("")
+                statuses[column] = statuses[column].fillna("").astype(str)
         return statuses
 
     def read_breakdowns(self) -> pd.DataFrame:

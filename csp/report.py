@@ -24,8 +24,14 @@ from csp.periods import FinancialYear, quarter_end_label
 from csp.plan import Measure, Plan, Theme
 from csp.runs import QuarterRun
 
-STATUS_LABELS = {"on_track": "On track", "off_track": "Off track", "no_data": "No data"}
-STATUS_SYMBOLS = {"on_track": "☺", "off_track": "☹", "no_data": "-"}
+STATUS_LABELS = {
+    "on_track": "On track",
+    "amber": "Near target",
+    "off_track": "Off track",
+    "no_data": "No data",
+}
+STATUS_SYMBOLS = {"on_track": "☺", "amber": "◐", "off_track": "☹", "no_data": "-"}
+SIGNIFICANCE_MARKS = {"better": "*", "worse": "*", "within normal variation": "≈"}
 FILE_STATUS = {
     "read": "read",
     "partial": "partial",
@@ -102,6 +108,7 @@ class Dashboard:
         quarter = self.run.quarter
         current = self.statuses[self.statuses["quarter"] == f"Q{quarter}"]
         counts = {key: int((current["status"] == key).sum()) for key in STATUS_LABELS}
+        labels = self._status_labels()
         changes = []
         if quarter > 1:
             for measure in self.plan.measures:
@@ -125,12 +132,18 @@ class Dashboard:
             as_at=quarter_end_label(self.run.year, quarter),
             produced=f"{self.produced:%d %B %Y}".lstrip("0"),
             baseline_year=year_label(self.plan.baseline_for(self.run.year)),
-            status_labels=STATUS_LABELS,
+            status_labels=labels,
             counts=counts,
             total=len(current),
             previous=quarter - 1 if quarter > 1 else None,
             changes=changes,
         )
+
+    def _status_labels(self) -> dict[str, str]:
+        """Amber appears only for a plan with an amber band."""
+        if self.plan.amber_band is None:
+            return {k: v for k, v in STATUS_LABELS.items() if k != "amber"}
+        return STATUS_LABELS
 
     def status_table(self) -> str:
         themes = []
@@ -147,7 +160,8 @@ class Dashboard:
                             "quarter": q,
                             "status": row["status"],
                             "symbol": STATUS_SYMBOLS[row["status"]],
-                            "label": STATUS_LABELS[row["status"]],
+                            "mark": SIGNIFICANCE_MARKS.get(row["significance"], ""),
+                            "label": STATUS_LABELS[row["status"]] + _significance_text(row),
                         }
                     )
                 current = self._status(measure.id, self.run.quarter)
@@ -164,12 +178,15 @@ class Dashboard:
             themes=themes,
             quarters=range(1, 5),
             year_label=year_label(self.run.year),
-            status_labels=STATUS_LABELS,
+            status_labels=self._status_labels(),
             symbols=STATUS_SYMBOLS,
+            alpha=f"{self.plan.significance_level:g}",
         )
 
     def theme_section(self, theme: Theme) -> str:
-        figure, alt = charts.theme_chart(theme, self.plan, self.values, self.run.year)
+        figure, alt = charts.theme_chart(
+            theme, self.plan, self.values, self.statuses, self.run.year, self.run.quarter
+        )
         rows = []
         for measure in theme.measures:
             row = self._status(measure.id, self.run.quarter)
@@ -183,8 +200,10 @@ class Dashboard:
                     "actual": format_figure(row["actual"], measure),
                     "baseline": format_figure(row["baseline"], measure),
                     "target": format_figure(row["target"], measure),
-                    "projection": format_figure(row["projection"], measure),
+                    "projection": _projection_text(row, measure),
                     "status": STATUS_LABELS[row["status"]],
+                    "significance": _significance_cell(row),
+                    "spc": row["spc_summary"],
                     "reason": row["reason"],
                 }
             )
@@ -323,6 +342,37 @@ class Dashboard:
                 }
             )
         return rows
+
+
+def _significance_text(row: pd.Series) -> str:
+    """The status cell's text alternative: what the significance marker means, with p."""
+    label = row["significance"]
+    if not label:
+        return ""
+    p = f"p = {row['p_value']:.2g}" if not pd.isna(row["p_value"]) else ""
+    if label == "within normal variation":
+        return f"; within normal variation of the target ({p})"
+    return f"; {label} than the target beyond normal variation ({p})"
+
+
+def _significance_cell(row: pd.Series) -> str:
+    if not row["significance"]:
+        return "–"
+    p_value = row["p_value"]
+    p = "p < 0.001" if p_value < 0.001 else f"p = {p_value:.3f}"
+    return f"{row['significance'].capitalize()} ({p})"
+
+
+def _projection_text(row: pd.Series, measure: Measure) -> str:
+    """Year-end projection with its 90% interval, e.g. '144 (126 to 165)'."""
+    point = format_figure(row["projection"], measure)
+    if pd.isna(row["projection_low"]) or pd.isna(row["projection_high"]):
+        return point
+    low, high = (
+        format_figure(row["projection_low"], measure),
+        format_figure(row["projection_high"], measure),
+    )
+    return f"{point} ({low} to {high})"
 
 
 def _period(row: object) -> str:

@@ -10,11 +10,20 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from csp.periods import FinancialYear, month_abbr
+from csp import metrics, significance, spc
+from csp.periods import MONTH_NAME, FinancialYear, month_abbr
 from csp.plan import Measure, Plan
 
-ON_TRACK, OFF_TRACK, NO_DATA = "on_track", "off_track", "no_data"
+ON_TRACK, OFF_TRACK, NO_DATA, AMBER = "on_track", "off_track", "no_data", "amber"
 _TOLERANCE = 1e-9
+PROJECTION_LEVEL = 0.90
+MIN_CONTROL_POINTS = 8  # fewer monthly points than this make no useful control chart
+SPC_WORDS = {
+    "special_cause_improvement": "improving beyond normal variation",
+    "special_cause_concern": "worsening beyond normal variation",
+    "special_cause_neutral_high": "higher than normal variation",
+    "special_cause_neutral_low": "lower than normal variation",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,13 @@ class QuarterResult:
     context: dict[str, Comparison | None] = field(default_factory=dict)
     breakdown: list[tuple[str, Comparison]] = field(default_factory=list)
     rest: dict[str, int] = field(default_factory=dict)
+    p_value: float | None = None
+    significance: str = ""
+    projection_low: float | None = None
+    projection_high: float | None = None
+    variation: str = ""
+    assurance: str = ""
+    spc_summary: str = ""
 
     @property
     def has_data(self) -> bool:
@@ -179,6 +195,11 @@ def judge_measure(
         comparison.actual, result.target, higher_is_better=measure.higher_is_better
     )
     result.status = ON_TRACK if on_track else OFF_TRACK
+    if not on_track and within_amber_band(comparison.actual, result.target, plan.amber_band):
+        result.status = AMBER
+    result.p_value, result.significance = judge_significance(
+        measure, comparison, result.target, plan.significance_level
+    )
 
     cumulative = kind in ("count", "repeat")
     if cumulative:
@@ -188,11 +209,28 @@ def judge_measure(
             result.elapsed_share = comparison.baseline / result.annual_baseline
         else:
             result.elapsed_share = len(months) / 12
-        result.projection = (
-            comparison.actual / result.elapsed_share if result.elapsed_share else None
-        )
+        if result.elapsed_share:
+            result.projection, result.projection_low, result.projection_high = (
+                significance.projection_interval(
+                    comparison.actual, min(result.elapsed_share, 1.0), PROJECTION_LEVEL
+                )
+            )
     else:
         result.projection = comparison.actual
+        if comparison.denominator:
+            low, high = significance.wilson_interval(
+                round(comparison.numerator), round(comparison.denominator), PROJECTION_LEVEL
+            )
+            result.projection_low, result.projection_high = 100 * low, 100 * high
+    chart = control_chart(values, measure, year, baseline_year, months, result.target)
+    if chart is not None:
+        improvement = improvement_of(measure)
+        result.variation = spc.variation(chart, improvement=improvement)
+        target = chart["target"].iloc[-1]
+        result.assurance = spc.assurance(chart, improvement=improvement, target=target) or ""
+        result.spc_summary = spc_sentence(chart, [str(m) for m in year.months])
+    else:
+        result.spc_summary = "Too few monthly figures for a control chart."
 
     own_months = [m for m in months if m in quarter_months]
     result.quarter_only = _compare(
@@ -225,6 +263,96 @@ def judge_measure(
         if value is not None and value[1]:
             result.rest[item] = int(value[1])
     return result
+
+
+def within_amber_band(actual: float, target: float, band: float | None) -> bool:
+    """Off track but within the plan's amber band (e.g. 5% of the target); off unless set."""
+    return band is not None and abs(actual - target) <= band * abs(target) + _TOLERANCE
+
+
+def judge_significance(
+    measure: Measure, comparison: Comparison, target: float, alpha: float
+) -> tuple[float | None, str]:
+    """Is the YTD actual beyond chance from the target? Exact Poisson for counts, binomial for
+    proportions; supplied figures come without the records to test."""
+    kind = measure.metric.kind
+    if kind in ("count", "repeat"):
+        p_value = significance.count_p_value(round(comparison.actual), max(target, 0.0))
+    elif kind == "proportion" and comparison.denominator and 0 <= target <= 100:
+        p_value = significance.proportion_p_value(
+            round(comparison.numerator), round(comparison.denominator), target / 100
+        )
+    else:
+        return None, ""
+    label = significance.significance_label(
+        p_value,
+        comparison.actual,
+        target,
+        direction=measure.direction,
+        lower_is_better=measure.lower_is_better,
+        alpha=alpha,
+    )
+    return p_value, label
+
+
+def improvement_of(measure: Measure) -> str:
+    return "increase" if measure.higher_is_better else "decrease"
+
+
+def control_chart(
+    values: pd.DataFrame,
+    measure: Measure,
+    year: FinancialYear,
+    baseline_year: FinancialYear,
+    months: list[str] | tuple[str, ...],
+    target: float | None,
+) -> pd.DataFrame | None:
+    """XmR chart (Making Data Count) of the monthly figures, baseline year then this year up to
+    the months judged; limits from the baseline year's points when it has enough of them."""
+    baseline = metrics.monthly_series(values, measure, baseline_year).dropna()
+    this_year = metrics.monthly_series(values, measure, year)
+    this_year = this_year[this_year.index.isin(list(months))].dropna()
+    series = pd.concat([baseline, this_year])
+    if len(series) < MIN_CONTROL_POINTS:
+        return None
+    cumulative = measure.metric.kind in ("count", "repeat")
+    monthly_target = None
+    if target is not None and months:
+        monthly_target = target / len(months) if cumulative else target
+    chart = spc.xmr(
+        series,
+        improvement=improvement_of(measure),
+        target=monthly_target,
+        fix_after_n_points=len(baseline) if len(baseline) >= MIN_CONTROL_POINTS else None,
+    )
+    chart.index = series.index
+    return chart
+
+
+def spc_sentence(chart: pd.DataFrame, this_year_months: list[str]) -> str:
+    """One plain sentence for readers who are not statisticians."""
+    this_year = chart[chart.index.isin(this_year_months)]
+    if this_year.empty:
+        return "No monthly figures this year yet."
+    special = this_year[this_year["point_type"] != "common_cause"]
+    if special.empty:
+        return "Within normal variation: no sign of real change."
+    kinds = this_year["point_type"].to_numpy()
+    last = kinds[-1]
+    if last == "common_cause":
+        latest = _month_name(this_year.index[-1])
+        earlier = SPC_WORDS[special["point_type"].iloc[-1]]
+        return f"Within normal variation in {latest}, after {earlier} in {_month_name(special.index[-1])}."
+    start = len(kinds) - 1
+    while start > 0 and kinds[start - 1] == last:
+        start -= 1
+    words = SPC_WORDS[last]
+    return f"{words[:1].upper()}{words[1:]} since {_month_name(this_year.index[start])}."
+
+
+def _month_name(month: str) -> str:
+    period = pd.Period(month, freq="M")
+    return f"{MONTH_NAME[period.month - 1]} {period.year}"
 
 
 def _compare(
@@ -332,10 +460,21 @@ def results_table(results: list[QuarterResult], plan: Plan, year: FinancialYear)
                 "months": f"{r.months[0]} to {r.months[-1]}" if r.months else "",
                 "data_to": r.data_to or "",
                 "projection": r.projection if r.projection is not None else math.nan,
+                "projection_low": _number(r.projection_low),
+                "projection_high": _number(r.projection_high),
+                "p_value": _number(r.p_value),
+                "significance": r.significance,
+                "variation": r.variation,
+                "assurance": r.assurance,
+                "spc_summary": r.spc_summary,
                 "reason": r.reason,
             }
         )
     return pd.DataFrame(rows)
+
+
+def _number(value: float | None) -> float:
+    return math.nan if value is None else float(value)
 
 
 def breakdown_table(results: list[QuarterResult]) -> pd.DataFrame:

@@ -202,9 +202,15 @@ def test_dashboard_html_is_self_contained_and_shows_the_seed_table(
     ):
         assert f">{header}</th>" in html
     assert len(page.cells) == 38
-    labels = {"on_track": "☺On track", "off_track": "☹Off track", "no_data": "-No data"}
+    labels = {
+        "on_track": ("☺", "On track"),
+        "off_track": ("☹", "Off track"),
+        "no_data": ("-", "No data"),
+    }
     for cell in page.cells:
-        assert cell["text"] == labels[cell["status"]]  # the symbol and its text alternative
+        symbol, label = labels[cell["status"]]
+        assert cell["text"].startswith(symbol)  # what a sighted reader sees
+        assert label in cell["text"]  # the text alternative a screen reader announces
     for row in seed_rows():
         assert row["comment"].replace("&", "&amp;") in html
     assert "injected-parameters" not in html and "processed_dir" not in html
@@ -330,3 +336,34 @@ def test_absent_extract_gives_no_data_and_a_data_quality_line(
     assert q1["status"] == "on_track"
     html = dashboard.read_text(encoding="utf-8")
     assert "Section 27 dispersal directions, 2011-12 Q2: missing" in html
+
+
+def test_statuses_carry_significance_projection_and_spc(stockton_run: SimpleNamespace) -> None:
+    statuses = read_statuses(stockton_run).set_index(["measure_id", "quarter"])
+    for column in (
+        "p_value",
+        "significance",
+        "projection",
+        "projection_low",
+        "projection_high",
+        "variation",
+        "assurance",
+    ):
+        assert column in statuses.columns
+    msv = statuses.loc[("3.1", "Q2")]
+    # 52 crimes against a YTD target of 41: off track, yet within normal variation.
+    assert (msv["actual"], msv["target"], msv["status"]) == (52, 41, "off_track")
+    assert msv["significance"] == "within normal variation"
+    assert 0.10 < msv["p_value"] < 0.12
+    hcc = statuses.loc[("6.1", "Q2")]
+    assert hcc["projection_low"] < hcc["projection"] == 144 < hcc["projection_high"]
+    judged = statuses[statuses["status"] != "no_data"]
+    assert judged["significance"].isin(["better", "worse", "within normal variation"]).all()
+    assert (judged["projection_low"] <= judged["projection"]).all()
+
+
+def test_dashboard_explains_significance_markers(stockton_run: SimpleNamespace) -> None:
+    html = (stockton_run.reports / "Q2" / "dashboard.html").read_text(encoding="utf-8")
+    assert "beyond normal variation" in html and "within normal variation" in html
+    assert "Within normal variation: no sign of real change." in html
+    assert "Control charts for Violence" in html
