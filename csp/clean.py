@@ -121,7 +121,7 @@ def _typed(
     log: CleaningLog,
 ) -> pd.Series:
     values = table[column.name]
-    empty = values.map(lambda v: v is None or (isinstance(v, str) and v == ""))
+    empty = values.map(lambda v: v is None or (isinstance(v, str) and v == "")).astype(bool)
     must_have = column.type in ("id", "date", "month") or (column.required and column.type != "str")
     if must_have and empty.any():
         row = int(table.loc[empty.idxmax(), ROW])

@@ -191,7 +191,7 @@ def percent_change(new: float, old: float) -> float | None:
 
 def comparison_figures(comparison: Comparison | None) -> _Figures:
     """Figures of a comparison; all None when there is nothing to compare."""
-    if comparison is None:
+    if comparison is None or math.isnan(comparison.actual) or math.isnan(comparison.baseline):
         return _Figures(dict.fromkeys(COMPARISON_FIGURES))
     change = comparison.actual - comparison.baseline
     pct = percent_change(comparison.actual, comparison.baseline)

@@ -17,6 +17,10 @@ class PlanError(CspError):
         super().__init__(f"{self.path.name}: {where}: {problem}")
 
 
+class ParameterError(CspError):
+    """A run's parameters (year, quarter) are not valid."""
+
+
 class ExtractError(CspError):
     """An extract cannot be read as the plan describes it; names file, row and column."""
 

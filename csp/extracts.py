@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -101,16 +102,13 @@ def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
             continue
         period_year, period_quarter = _period(row["period"], year, path, int(row[ROW]))
         data_to = str(row.get("data_to", "") or "")
-        if data_to:
-            try:
-                pd.Period(data_to, freq="M")
-            except ValueError as exc:
-                raise ExtractError(
-                    path,
-                    f"'{data_to}' is not a month such as 2011-08",
-                    row=int(row[ROW]),
-                    column="data_to",
-                ) from exc
+        if data_to and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", data_to):
+            raise ExtractError(
+                path,
+                f"'{data_to}' is not a month in the form yyyy-mm (e.g. 2011-08)",
+                row=int(row[ROW]),
+                column="data_to",
+            )
         entries.append(
             Unavailable(row["source"], period_year, period_quarter, row["note"], data_to)
         )
@@ -124,29 +122,37 @@ def read_commentary(raw_dir: Path, year: FinancialYear) -> pd.DataFrame:
         return pd.DataFrame(columns=["measure", "quarter", "note"])
     table = read_csv_text(path, ["measure", "quarter", "note"])
     table = table[(table["measure"] != "") | (table["note"] != "")].copy()
+    quarters = []
     for _, row in table.iterrows():
-        try:
-            parse_quarter(row["quarter"])
-        except ValueError as exc:
-            raise ExtractError(path, str(exc), row=int(row[ROW]), column="quarter") from exc
-    table["quarter"] = [f"Q{parse_quarter(q)}" for q in table["quarter"]]
+        period_year, quarter = _period(row["quarter"], year, path, int(row[ROW]), "quarter")
+        if period_year != str(year) or not quarter:
+            raise ExtractError(
+                path,
+                f"'{row['quarter']}' is not a quarter of {year} (e.g. Q2 or {year} Q2)",
+                row=int(row[ROW]),
+                column="quarter",
+            )
+        quarters.append(quarter)
+    table["quarter"] = quarters
     return table[["measure", "quarter", "note"]].reset_index(drop=True)
 
 
-def _period(text: str, year: FinancialYear, path: Path, row: int) -> tuple[str, str]:
-    """'Q2' (this year), '2011-12 Q2', or '2010-11' (a whole year's extract)."""
+def _period(
+    text: str, year: FinancialYear, path: Path, row: int, column: str = "period"
+) -> tuple[str, str]:
+    """'Q2' or '2' (this year), '2011-12 Q2', or '2010-11' (a whole year's extract)."""
     parts = str(text).split()
     try:
-        if len(parts) == 1 and parts[0].upper().startswith("Q"):
+        if len(parts) == 1 and (parts[0].upper().startswith("Q") or parts[0].isdigit()):
             return str(year), f"Q{parse_quarter(parts[0])}"
         if len(parts) == 1:
             return str(FinancialYear.parse(parts[0])), ""
         if len(parts) == 2:
             return str(FinancialYear.parse(parts[0])), f"Q{parse_quarter(parts[1])}"
     except ValueError as exc:
-        raise ExtractError(path, str(exc), row=row, column="period") from exc
+        raise ExtractError(path, str(exc), row=row, column=column) from exc
     raise ExtractError(
-        path, f"'{text}' is not a period such as Q2 or 2011-12 Q2", row=row, column="period"
+        path, f"'{text}' is not a period such as Q2 or 2011-12 Q2", row=row, column=column
     )
 
 

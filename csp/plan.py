@@ -303,7 +303,9 @@ class _PlanReader:
             path=self.path,
             baseline_year=self.year(baseline_year, "baseline_year") if baseline_year else None,
             lsoas=lsoas,
-            significance_level=float(data.get("significance_level", 0.05)),
+            significance_level=self.number(
+                data.get("significance_level", 0.05), "significance_level"
+            ),
             amber_band=None if amber in (None, False) else self.percent(amber, "amber_band"),
         )
 
@@ -312,6 +314,18 @@ class _PlanReader:
             return FinancialYear.parse(value)
         except ValueError as exc:
             raise self.fail(where, str(exc)) from exc
+
+    def integer(self, value: Any, where: str) -> int:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise self.fail(where, f"'{value}' is not a whole number") from None
+
+    def number(self, value: Any, where: str) -> float:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise self.fail(where, f"'{value}' is not a number") from None
 
     def percent(self, value: Any, where: str) -> float:
         if isinstance(value, int | float):
@@ -445,7 +459,9 @@ class _PlanReader:
         self.unknown_keys(target_data, {"change", "points"}, f"{where}.target")
         target = TargetSpec(
             change=self.percent(target_data.get("change", 0), f"{where}.target.change"),
-            points=float(target_data["points"]) if "points" in target_data else None,
+            points=self.number(target_data["points"], f"{where}.target.points")
+            if "points" in target_data
+            else None,
         )
         baseline = data.get("baseline", "same_months")
         if baseline not in BASELINES:
@@ -544,7 +560,7 @@ class _PlanReader:
             data.get("numerator") or {}, f"{where}.numerator", column, "numerator", police_uk
         )
         subject = column(data["subject"], "subject") if data.get("subject") else None
-        min_records = int(data.get("min_records", 1))
+        min_records = self.integer(data.get("min_records", 1), f"{where}.min_records")
         if kind == "repeat":
             if subject is None:
                 raise self.fail(where, "a 'repeat' metric needs 'subject': whose records repeat")
@@ -565,7 +581,7 @@ class _PlanReader:
             by = top_data.get("by") or []
             by = [by] if isinstance(by, str) else by
             top = TopSpec(
-                n=int(self.required(top_data, "n", f"{where}.top")),
+                n=self.integer(self.required(top_data, "n", f"{where}.top"), f"{where}.top.n"),
                 by=tuple(column(b, "top.by") for b in by),
             )
             if not top.by:
@@ -621,6 +637,10 @@ class _PlanReader:
             negate = False
             if isinstance(rule, dict):
                 self.unknown_keys(rule, {"group", "not"}, f"{where}.{col}")
+                if len(rule) != 1:
+                    raise self.fail(
+                        f"{where}.{col}", "expected one of {group: <name>} or {not: <values>}"
+                    )
                 if "group" in rule:
                     group = rule["group"]
                     if group not in self.groups:

@@ -15,7 +15,6 @@ import pandas as pd
 from csp import config
 from csp.clean import Cleaned
 
-
 TEXT_STATUS_COLUMNS = (
     "comment",
     "reason",

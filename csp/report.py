@@ -386,12 +386,24 @@ def _months_text(months: str) -> str:
     return f"{charts._month_label(first)} to {charts._month_label(last)}"
 
 
-class DropStreams(Preprocessor):
-    """Warnings printed by a library are for the analyst's notebook, not the board's report."""
+REPORT_MIMETYPES = {"text/html", "image/png", "text/plain"}
 
-    def preprocess_cell(self, cell, resources, index):
+
+class ReaderOutputs(Preprocessor):
+    """Keep what a reader should see: HTML, images and text results. Printed warnings are for the
+    analyst's notebook, and scripts (application/javascript) would break a self-contained report."""
+
+    def preprocess_cell(self, cell, resources, index):  # nbconvert's signature
         if cell.cell_type == "code":
-            cell.outputs = [o for o in cell.outputs if o.output_type != "stream"]
+            kept = []
+            for output in cell.outputs:
+                if output.output_type in ("display_data", "execute_result"):
+                    output.data = {k: v for k, v in output.data.items() if k in REPORT_MIMETYPES}
+                    if output.data:
+                        kept.append(output)
+                elif output.output_type == "error":
+                    kept.append(output)
+            cell.outputs = kept
         return cell, resources
 
 
@@ -413,7 +425,7 @@ def export_html(executed: Path, target: Path, title: str) -> Path:
         template_name="csp_dashboard",
         extra_template_basedirs=[str(config.TEMPLATES_DIR / "nbconvert")],
     )
-    exporter.register_preprocessor(DropStreams(), enabled=True)
+    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
     css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
     body, _ = exporter.from_notebook_node(
         notebook, resources={"csp_css": css, "metadata": {"name": title}}

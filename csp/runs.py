@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from csp import config, processed
+from csp.errors import ParameterError
 from csp.periods import FinancialYear, parse_quarter
 from csp.plan import Plan, load_plan
 
@@ -36,9 +37,12 @@ class QuarterRun:
     ) -> QuarterRun:
         """Validate the parameters and fill in the default folders."""
         the_plan = load_plan(plan)
-        fy = FinancialYear.parse(year)
+        try:
+            fy = FinancialYear.parse(year)
+            q = parse_quarter(quarter)
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from exc
         the_plan.check_year(fy)
-        q = parse_quarter(quarter)
         return cls(
             plan=the_plan,
             year=fy,

@@ -189,6 +189,11 @@ def judge_measure(
     if measure.metric.is_proportion and not comparison.denominator:
         result.reason = "no records to take a proportion of"
         return result
+    if measure.metric.is_proportion and not comparison.baseline_denominator:
+        result.reason = (
+            f"no records in the baseline months of {baseline_year} to take a proportion of"
+        )
+        return result
     result.ytd = comparison
     result.target = target_for(measure, comparison.baseline)
     on_track = is_on_track(
