@@ -9,8 +9,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SAMPLE := data/raw/stockton/2011-12/commentary.csv
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help install sample report test lint format lab bench clean
+.PHONY: help install sample report browser test lint format lab bench clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -35,7 +37,12 @@ report: $(SAMPLE) ## run the main job: Stockton 2011-12 Q1 and Q2 on the bundled
 	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 1
 	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 2
 
-test: $(INSTALLED) ## run the tests (browser tests included)
+browser: ## install Debian's chromium for the browser tests, if it is missing (root or sudo)
+	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; } || \
+		echo "could not install chromium: browser tests will skip (CI requires them)"
+
+test: $(INSTALLED) browser ## run the tests (browser tests included)
 	$(BIN)/pytest
 
 lint: $(INSTALLED) ## check style with ruff (code and notebooks)

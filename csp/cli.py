@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--plan", required=True)
 
     commands.add_parser("plans", help="list the plans in plans/")
+
+    index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
+    index.add_argument("--reports-dir", help="reports folder (default: reports/)")
     return parser
 
 
@@ -49,6 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             for theme in plan.themes:
                 for measure in theme.measures:
                     print(f"  {theme.name:<16} {measure.id:<5} {measure.title}")
+        elif args.command == "index":
+            from csp import config
+            from csp.index import build_index
+
+            root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
+            print(f"csp: index written to {build_index(root)}")
         elif args.command == "plans":
             from csp.plan import available_plans
 

@@ -8,6 +8,7 @@ raises RunError naming that notebook.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -22,10 +23,10 @@ from pathlib import Path
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from csp import config, processed, report
+from csp import __version__, config, index, processed, report, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
-from csp.runs import QuarterRun
+from csp.runs import QuarterRun, source_commit
 
 STEPS = (
     ("01_clean", "cleaning extracts"),
@@ -119,7 +120,22 @@ def run_quarter(
         report.export_html(
             report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title
         )
+        statuses = processed.Layout(processed_stage).read_statuses()
         shutil.copyfile(processed.Layout(processed_stage).statuses, report_stage / "statuses.csv")
+        workbook.write_statuses_xlsx(statuses, report_stage / "statuses.xlsx", title)
+        index.write_run_record(
+            report_stage,
+            {
+                "plan": name,
+                "partnership": run.plan.partnership,
+                "year": fy,
+                "quarter": q,
+                "produced": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+                "csp_version": __version__,
+                "commit": source_commit(),
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+        )
     except PapermillExecutionError as exc:
         failed = _keep_failed(report_stage, report_final)
         shutil.rmtree(processed_stage, ignore_errors=True)
@@ -132,6 +148,7 @@ def run_quarter(
     _swap_in(processed_stage, processed_final)
     _swap_in(report_stage, report_final)
     shutil.rmtree(_failed_dir(report_final), ignore_errors=True)
+    index.build_index(reports_root or config.REPORTS_DIR)
     dashboard = report_final / "dashboard.html"
     progress(
         f"csp: dashboard written to {display_path(dashboard)} ({time.perf_counter() - started:.1f} s)"

@@ -115,7 +115,8 @@ class Layout:
         return values
 
     def read_statuses(self) -> pd.DataFrame:
-        statuses = pd.read_csv(self.statuses, dtype={"measure_id": str}, keep_default_na=True)
+        text = dict.fromkeys(("measure_id", *TEXT_STATUS_COLUMNS), str)
+        statuses = pd.read_csv(self.statuses, dtype=text, keep_default_na=True)
         for column in TEXT_STATUS_COLUMNS:
             if column in statuses:
                 statuses[column] = statuses[column].fillna("").astype(str)

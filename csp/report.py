@@ -19,10 +19,10 @@ from nbconvert import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from csp import charts, config
+from csp import __version__, charts, config
 from csp.periods import FinancialYear, quarter_end_label
 from csp.plan import Measure, Plan, Theme
-from csp.runs import QuarterRun
+from csp.runs import QuarterRun, source_commit
 
 STATUS_LABELS = {
     "on_track": "On track",
@@ -317,6 +317,31 @@ class Dashboard:
             ],
         )
 
+    def provenance(self) -> str:
+        """How this report was made: inputs with their SHA-256, code version, parameters, time."""
+        inventory = self.inventory[self.inventory["status"].isin(["read", "partial"])]
+        titles = {name: spec.title for name, spec in self.plan.extracts.items()}
+        return _env.get_template("provenance.html.j2").render(
+            files=[
+                {
+                    "title": titles.get(row.source, row.source),
+                    "period": _period(row),
+                    "file": row.file,
+                    "sha256": row.sha256,
+                }
+                for row in inventory.itertuples()
+            ],
+            version=__version__,
+            commit=source_commit(),
+            parameters={
+                "plan": f"{self.plan.name} ({self.plan.path.name})",
+                "year": str(self.run.year),
+                "quarter": f"Q{self.run.quarter}",
+                "extracts folder": _shown_path(self.run.raw_dir),
+            },
+            produced=f"{self.produced:%d %B %Y at %H:%M}".lstrip("0"),
+        )
+
     def _left_out_by_month(self, inventory: pd.DataFrame) -> list[dict[str, str]]:
         """For month-by-month downloads (police.uk): rows read, left out and why, and used."""
         monthly = {name for name, spec in self.plan.extracts.items() if spec.layout == "police_uk"}
@@ -373,6 +398,13 @@ def _projection_text(row: pd.Series, measure: Measure) -> str:
         format_figure(row["projection_high"], measure),
     )
     return f"{point} ({low} to {high})"
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(config.PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def _period(row: object) -> str:

@@ -7,6 +7,7 @@ project root, never from the working directory.
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,3 +62,32 @@ class QuarterRun:
     @property
     def label(self) -> str:
         return f"{self.plan.name} {self.year} Q{self.quarter}"
+
+
+def source_commit() -> str:
+    """The git commit of the code that made a report ('+changes' if it had uncommitted edits)."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(config.PROJECT_ROOT), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "-C",
+                str(config.PROJECT_ROOT),
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{commit}+changes" if dirty else commit

@@ -1,0 +1,94 @@
+"""reports/index.html: every report built, by plan and year, newest first, with its status summary.
+
+Links are relative, so the reports folder can be zipped and emailed as a whole. Each run leaves a
+small run.json beside its dashboard; the index is built from those and the statuses files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from csp import __version__, config
+
+RUN_RECORD = "run.json"
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(config.TEMPLATES_DIR / "report"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def write_run_record(folder: Path, record: dict[str, object]) -> Path:
+    """What the index needs to list a report without opening it."""
+    path = folder / RUN_RECORD
+    path.write_text(json.dumps(record, indent=2, sort_keys=True), encoding="utf-8")
+    return path
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    plan: str
+    partnership: str
+    year: str
+    quarter: int
+    produced: str
+    link: str
+    counts: dict[str, int]
+
+
+def report_entries(reports_root: Path) -> list[ReportEntry]:
+    """Every finished report under the root; failed and staging folders are not reports."""
+    entries = []
+    for record_path in sorted(reports_root.glob(f"*/*/Q[1-4]/{RUN_RECORD}")):
+        folder = record_path.parent
+        if not (folder / "dashboard.html").exists():
+            continue
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        statuses = pd.read_csv(folder / "statuses.csv", dtype=str)
+        current = statuses[statuses["quarter"] == f"Q{record['quarter']}"]
+        counts = current["status"].value_counts().to_dict()
+        entries.append(
+            ReportEntry(
+                plan=str(record["plan"]),
+                partnership=str(record.get("partnership", record["plan"])),
+                year=str(record["year"]),
+                quarter=int(record["quarter"]),
+                produced=str(record.get("produced", "")),
+                link=(folder / "dashboard.html").relative_to(reports_root).as_posix(),
+                counts={
+                    k: int(counts.get(k, 0)) for k in ("on_track", "amber", "off_track", "no_data")
+                },
+            )
+        )
+    return entries
+
+
+def build_index(reports_root: Path | None = None) -> Path:
+    """Write reports/index.html afresh from what is on disk."""
+    root = reports_root or config.REPORTS_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    entries = report_entries(root)
+    plans: dict[str, dict[str, list[ReportEntry]]] = {}
+    for entry in sorted(entries, key=lambda e: (e.plan, e.year, e.quarter), reverse=True):
+        plans.setdefault(entry.plan, {}).setdefault(entry.year, []).append(entry)
+    css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
+    html = _env.get_template("index.html.j2").render(
+        plans=dict(sorted(plans.items())),
+        css=css,
+        built=f"{dt.datetime.now():%d %B %Y %H:%M}".lstrip("0"),
+        version=__version__,
+        total=len(entries),
+    )
+    target = root / "index.html"
+    temporary = target.with_name(".index.html.tmp")
+    temporary.write_text(html, encoding="utf-8")
+    temporary.replace(target)
+    return target
