@@ -307,6 +307,7 @@ def quarter_trend(history: list[QuarterResult]) -> str | None:
         (change_word(r.quarter_only.actual - r.quarter_only.baseline), f"Q{r.quarter}")
         for r in history
         if r.quarter_only is not None
+        and not math.isnan(r.quarter_only.actual - r.quarter_only.baseline)
     ]
     if not words:
         return None

@@ -253,7 +253,10 @@ class _PlanReader:
             "plan",
         )
         name = str(self.required(data, "plan", "plan"))
-        years = tuple(self.year(y, "years") for y in self.required(data, "years", "plan"))
+        listed = self.required(data, "years", "plan")
+        years = tuple(
+            self.year(y, "years") for y in ([listed] if isinstance(listed, str) else listed)
+        )
         baseline_year = data.get("baseline_year")
         lsoas = {
             str(code): str(ward)

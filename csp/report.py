@@ -54,7 +54,8 @@ def year_label(year: FinancialYear) -> str:
 
 
 def format_figure(value: float, measure: Measure) -> str:
-    """Counts as whole numbers with separators, proportions and supplied figures as percentages."""
+    """Counts as whole numbers with separators, proportions as percentages, supplied figures
+    with one decimal (their unit, e.g. '% of residents', is stated beside them)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     if measure.metric.kind == "proportion":

@@ -1,0 +1,182 @@
+"""Charts: theme small multiples drawn from the measure values table, with alt text that states the
+figures actually plotted (a screen-reader user gets the same numbers as a sighted reader)."""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from csp import charts
+from csp.metrics import VALUE_COLUMNS
+from csp.periods import FinancialYear
+from csp.plan import Plan, Theme, load_plan
+
+YEAR = FinancialYear.parse("2011-12")
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan("stockton")
+
+
+def theme_named(plan: Plan, name: str) -> Theme:
+    return next(theme for theme in plan.themes if theme.name == name)
+
+
+def value_rows(
+    measure_id: str,
+    year: str,
+    monthly: dict[str, float],
+    denominators: dict[str, float] | None = None,
+    series: str = "main",
+) -> list[dict[str, object]]:
+    """Rows of measure_values.csv for one measure and year."""
+    return [
+        {
+            "measure_id": measure_id,
+            "series": series,
+            "item": "",
+            "year": year,
+            "month": month,
+            "value": value,
+            "denominator": (denominators or {}).get(month, math.nan),
+            "covered": True,
+        }
+        for month, value in monthly.items()
+    ]
+
+
+@pytest.fixture
+def drugs_values() -> pd.DataFrame:
+    """4.2 (a repeat count) with three months this year and four in the baseline year; 4.3 (a
+    proportion) with two months, the second with a denominator of zero; a breakdown row that must
+    not be plotted."""
+    rows = [
+        *value_rows("4.2", "2010-11", {"2010-04": 10, "2010-05": 11, "2010-06": 12, "2010-07": 13}),
+        *value_rows("4.2", "2011-12", {"2011-04": 5, "2011-05": 6, "2011-06": 7}),
+        *value_rows("4.2", "2011-12", {"2011-04": 900}, series="breakdown"),
+        *value_rows(
+            "4.3",
+            "2011-12",
+            {"2011-04": 6, "2011-05": 9, "2011-06": 0},
+            {"2011-04": 10, "2011-05": 20, "2011-06": 0},
+        ),
+        *value_rows("4.3", "2010-11", {"2010-04": 1}, {"2010-04": 4}),
+    ]
+    return pd.DataFrame(rows, columns=VALUE_COLUMNS)
+
+
+STATUS_COLUMNS = [
+    "measure_id",
+    "quarter",
+    "status",
+    "months",
+    "target",
+    "variation",
+    "assurance",
+    "spc_summary",
+]
+
+
+def draw(plan: Plan, theme_name: str, values: pd.DataFrame) -> tuple[Figure, str]:
+    """The theme's chart for 2011-12 Q1 with no statuses judged yet: the monthly lines only."""
+    no_statuses = pd.DataFrame(columns=STATUS_COLUMNS)
+    return charts.theme_chart(theme_named(plan, theme_name), plan, values, no_statuses, YEAR, 1)
+
+
+def panel(figure: Figure, measure_id: str) -> Axes:
+    """The small multiple whose title starts with the measure number."""
+    for ax in figure.axes:
+        if ax.get_visible() and ax.get_title(loc="left").startswith(f"{measure_id} "):
+            return ax
+    raise AssertionError(f"no panel for {measure_id}")
+
+
+def plotted(ax: Axes, marker: str) -> np.ndarray:
+    """The y values of the line drawn with `marker` (circles this year, squares the baseline
+    year, so no reading depends on colour), in the order drawn, gaps left out."""
+    (line,) = [line for line in ax.get_lines() if line.get_marker() == marker]
+    x = np.asarray(line.get_xdata(), dtype=float)
+    y = np.asarray(line.get_ydata(), dtype=float)
+    assert (np.diff(x[~np.isnan(y)]) > 0).all(), "months must be drawn in order"
+    return y[~np.isnan(y)]
+
+
+THIS_YEAR, BASELINE_YEAR = "o", "s"
+
+
+def test_theme_chart_returns_a_figure_with_one_panel_per_measure(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    theme = theme_named(plan, "Drugs")
+    figure, alt = draw(plan, "Drugs", drugs_values)
+    assert isinstance(figure, Figure)
+    assert isinstance(alt, str)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == len(theme.measures)
+    for measure in theme.measures:
+        panel(figure, measure.id)
+
+
+def test_counts_are_plotted_month_by_month(plan: Plan, drugs_values: pd.DataFrame) -> None:
+    """Only months with figures are drawn: a month not yet reached is a gap, never a zero."""
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    ax = panel(figure, "4.2")
+    assert list(plotted(ax, THIS_YEAR)) == [5, 6, 7]
+    assert list(plotted(ax, BASELINE_YEAR)) == [10, 11, 12, 13]
+
+
+def test_alt_text_states_the_ytd_and_same_months_baseline_sums(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    """18 = 5+6+7 this year; 33 = 10+11+12, the same three months (July's 13 is left out)."""
+    _, alt = draw(plan, "Drugs", drugs_values)
+    assert "2011-12" in alt and "2010-11" in alt
+    assert "4.2: 18 repeat offenders from Apr 2011 to Jun 2011" in alt
+    assert "against 33 in the same months of 2010-11" in alt
+    assert "900" not in alt  # a breakdown row is not the measure's figure
+
+
+def test_alt_text_says_when_a_measure_has_no_figures_yet(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    _, alt = draw(plan, "Drugs", drugs_values)
+    assert "4.1: no figures yet" in alt
+
+
+def test_proportions_are_plotted_as_percentages(plan: Plan, drugs_values: pd.DataFrame) -> None:
+    """6 of 10 is drawn at 60 and 9 of 20 at 45; 0 of 0 is left out, not drawn at infinity."""
+    figure, alt = draw(plan, "Drugs", drugs_values)
+    ax = panel(figure, "4.3")
+    assert plotted(ax, THIS_YEAR) == pytest.approx([60.0, 45.0])
+    assert plotted(ax, BASELINE_YEAR) == pytest.approx([25.0])
+    assert "4.3: latest 45.0" in alt
+    assert "(May 2011)" in alt
+
+
+def test_theme_chart_with_no_values_still_draws(plan: Plan) -> None:
+    """A quarter with every extract missing must still give a report, not a crash."""
+    empty = pd.DataFrame(columns=VALUE_COLUMNS)
+    figure, alt = draw(plan, "Em Issue", empty)
+    assert isinstance(figure, Figure)
+    assert "6.1: no figures yet" in alt
+    assert "6.2: no figures yet" in alt
+
+
+def test_png_data_uri_is_an_embeddable_png(plan: Plan, drugs_values: pd.DataFrame) -> None:
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    uri = charts.png_data_uri(figure)
+    prefix = "data:image/png;base64,"
+    assert uri.startswith(prefix)
+    data = base64.b64decode(uri.removeprefix(prefix), validate=True)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width > 0 and height > 0

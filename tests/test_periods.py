@@ -1,0 +1,158 @@
+"""Financial years and quarters: April-to-March years, Q1 = April to June, as the board reads them."""
+
+from __future__ import annotations
+
+import itertools
+
+import pandas as pd
+import pytest
+
+from csp.periods import (
+    FinancialYear,
+    financial_quarter,
+    financial_year_of,
+    month_span,
+    parse_quarter,
+    quarter_end_label,
+)
+
+
+def month(text: str) -> pd.Period:
+    return pd.Period(text, freq="M")
+
+
+def labels(months: tuple[pd.Period, ...]) -> list[str]:
+    return [str(m) for m in months]
+
+
+@pytest.fixture
+def fy2011() -> FinancialYear:
+    return FinancialYear.parse("2011-12")
+
+
+def test_parse_reads_the_plan_spelling_and_prints_it_back() -> None:
+    """'2011-12' starts in April 2011, and prints as written so file paths round-trip."""
+    year = FinancialYear.parse("2011-12")
+    assert year.start == 2011
+    assert str(year) == "2011-12"
+    assert FinancialYear.parse(" 2011-12 ") == year
+
+
+def test_parse_handles_the_century_boundary() -> None:
+    """1999-00 is a valid year: the second part wraps at 100."""
+    assert FinancialYear.parse("1999-00").start == 1999
+    assert str(FinancialYear(1999)) == "1999-00"
+
+
+@pytest.mark.parametrize("text", [2011, "2011", "2011-13", "2011-2012", "11-12", "2011/12", ""])
+def test_parse_refuses_ambiguous_or_inconsistent_years(text: str | int) -> None:
+    """A bare 2011 could mean 2010-11 or 2011-12, and 2011-13 is two years: both are refused."""
+    with pytest.raises(ValueError, match="not of the form 2011-12"):
+        FinancialYear.parse(text)
+
+
+def test_months_run_april_to_march(fy2011: FinancialYear) -> None:
+    months = fy2011.months
+    assert len(months) == 12
+    assert (str(months[0]), str(months[-1])) == ("2011-04", "2012-03")
+    assert all(earlier + 1 == later for earlier, later in itertools.pairwise(months))
+
+
+@pytest.mark.parametrize(
+    ("quarter", "expected"),
+    [
+        (1, ["2011-04", "2011-05", "2011-06"]),
+        (2, ["2011-07", "2011-08", "2011-09"]),
+        (3, ["2011-10", "2011-11", "2011-12"]),
+        (4, ["2012-01", "2012-02", "2012-03"]),
+    ],
+)
+def test_quarter_months(fy2011: FinancialYear, quarter: int, expected: list[str]) -> None:
+    """Q4 is January to March of the *next* calendar year."""
+    assert labels(fy2011.quarter_months(quarter)) == expected
+
+
+def test_ytd_months_run_from_april_to_the_quarter_end(fy2011: FinancialYear) -> None:
+    """A Q2 status is judged on April to September."""
+    assert labels(fy2011.ytd_months(1)) == ["2011-04", "2011-05", "2011-06"]
+    assert labels(fy2011.ytd_months(2))[-1] == "2011-09"
+    assert len(fy2011.ytd_months(2)) == 6
+    assert fy2011.ytd_months(4) == fy2011.months
+
+
+@pytest.mark.parametrize("quarter", [0, 5, -1])
+def test_quarter_outside_1_to_4_is_refused(fy2011: FinancialYear, quarter: int) -> None:
+    with pytest.raises(ValueError, match="not 1, 2, 3 or 4"):
+        fy2011.quarter_months(quarter)
+    with pytest.raises(ValueError, match="not 1, 2, 3 or 4"):
+        fy2011.ytd_months(quarter)
+
+
+@pytest.mark.parametrize(
+    ("text", "quarter"),
+    [
+        ("2011-04", 1),
+        ("2011-06", 1),
+        ("2011-07", 2),
+        ("2011-09", 2),
+        ("2011-10", 3),
+        ("2011-12", 3),
+        ("2012-01", 4),
+        ("2012-03", 4),
+    ],
+)
+def test_financial_quarter(text: str, quarter: int) -> None:
+    """Calendar quarters are shifted: January is Q4, April is Q1."""
+    assert financial_quarter(month(text)) == quarter
+
+
+def test_financial_quarter_agrees_with_quarter_months(fy2011: FinancialYear) -> None:
+    """The two ways of placing a month in a quarter must never disagree."""
+    for each in fy2011.months:
+        assert each in fy2011.quarter_months(financial_quarter(each))
+
+
+@pytest.mark.parametrize(
+    ("text", "year"), [("2011-04", "2011-12"), ("2012-03", "2011-12"), ("2011-03", "2010-11")]
+)
+def test_financial_year_of_a_month(text: str, year: str) -> None:
+    assert str(financial_year_of(month(text))) == year
+
+
+def test_previous_year_and_contains(fy2011: FinancialYear) -> None:
+    """The default baseline is the previous year; contains() bounds the twelve months exactly."""
+    assert str(fy2011.previous) == "2010-11"
+    assert fy2011.previous < fy2011
+    assert fy2011.contains(month("2011-04"))
+    assert fy2011.contains(month("2012-03"))
+    assert not fy2011.contains(month("2011-03"))
+    assert not fy2011.contains(month("2012-04"))
+
+
+@pytest.mark.parametrize(("text", "quarter"), [(2, 2), ("2", 2), ("Q2", 2), ("q3", 3), (" Q4 ", 4)])
+def test_parse_quarter_accepts_the_usual_spellings(text: str | int, quarter: int) -> None:
+    assert parse_quarter(text) == quarter
+
+
+@pytest.mark.parametrize("text", ["5", "Q0", "0", "", "Q", "QQ2", "2.0", "Qu 2"])
+def test_parse_quarter_refuses_anything_else(text: str) -> None:
+    with pytest.raises(ValueError, match="not Q1, Q2, Q3 or Q4"):
+        parse_quarter(text)
+
+
+def test_month_span_labels(fy2011: FinancialYear) -> None:
+    """'Apr-Sep 2011' within a calendar year; both years named when the span crosses January."""
+    assert month_span(fy2011.ytd_months(2)) == "Apr-Sep 2011"
+    assert month_span(fy2011.months) == "Apr 2011-Mar 2012"
+    assert month_span(fy2011.quarter_months(4)) == "Jan-Mar 2012"
+    assert month_span(fy2011.months[:1]) == "Apr 2011"
+    assert month_span([]) == ""
+
+
+@pytest.mark.parametrize(
+    ("quarter", "label"),
+    [(1, "June 2011"), (2, "September 2011"), (3, "December 2011"), (4, "March 2012")],
+)
+def test_quarter_end_label(fy2011: FinancialYear, quarter: int, label: str) -> None:
+    """'As at end of Q2 (September 2011)': Q4 ends in the next calendar year."""
+    assert quarter_end_label(fy2011, quarter) == label

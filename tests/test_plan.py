@@ -1,0 +1,450 @@
+"""Plans: the Stockton plan loads as the 2011/12 dashboard lists it, and every typo an analyst can
+make in a plan stops the load with a message naming the file and the entry."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from shared_data import shared_path
+
+from csp import config
+from csp.errors import PlanError
+from csp.periods import FinancialYear
+from csp.plan import Condition, Plan, load_plan, plan_path
+
+SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
+TOP_FIVE = [
+    "Stockton Town Centre",
+    "Mandale and Victoria",
+    "Hardwick",
+    "Parkfield and Oxbridge",
+    "Newtown",
+]
+
+
+@pytest.fixture(scope="module")
+def stockton() -> Plan:
+    return load_plan("stockton")
+
+
+def seed_measures() -> list[tuple[str, str, str]]:
+    """(theme, number, title) of each row of the real 2011/12 dashboard in ../shared/seed."""
+    rows, theme = [], ""
+    for line in shared_path(*SEED).read_text(encoding="utf-8").splitlines():
+        cells = line.split("\t")
+        if len(cells) < 3 or not re.fullmatch(r"\d+\.\d+", cells[1].strip()):
+            continue
+        theme = cells[0].strip() or theme
+        rows.append((theme, cells[1].strip(), cells[2].strip()))
+    return rows
+
+
+# --- the Stockton plan --------------------------------------------------------------------------
+
+
+def test_stockton_has_six_themes_and_nineteen_measures(stockton: Plan) -> None:
+    assert len(stockton.themes) == 6
+    assert len(stockton.measures) == 19
+    assert [m.id for m in stockton.measures] == [
+        "1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "3.1", "3.2", "3.3", "3.4",
+        "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "6.1", "6.2",
+    ]  # fmt: skip
+
+
+def test_stockton_themes_numbers_and_titles_match_the_real_dashboard(stockton: Plan) -> None:
+    """The board recognises its plan: same themes, numbers and wording as the 2011/12 paper."""
+    ours = [(m.theme, m.id, m.title) for m in stockton.measures]
+    assert ours == seed_measures()
+
+
+def test_stockton_measure_lookup(stockton: Plan) -> None:
+    assert stockton.measure("5.2").title == "Reduce Criminal Damage at street level"
+    with pytest.raises(KeyError):
+        stockton.measure("9.9")
+
+
+def test_stockton_targets_and_directions(stockton: Plan) -> None:
+    """'-5%' is read as a relative change; 'maintain' with no target keeps the baseline."""
+    assert stockton.measure("5.1").target.change == pytest.approx(-0.05)
+    assert stockton.measure("2.1").target.change == pytest.approx(0.05)
+    assert stockton.measure("1.1").target.change == pytest.approx(-0.10)
+    maintain = stockton.measure("3.1")
+    assert maintain.direction == "maintain"
+    assert maintain.target.change == 0
+    assert maintain.target.points is None
+    assert not maintain.higher_is_better
+    assert stockton.measure("2.1").higher_is_better
+    assert not stockton.measure("5.1").higher_is_better
+
+
+def test_stockton_group_in_where_is_expanded_to_its_wards(stockton: Plan) -> None:
+    """`ward: {group: top_five_wards}` filters on the five ward names themselves."""
+    (condition,) = stockton.measure("1.3").metric.where
+    assert condition.column == "ward"
+    assert sorted(condition.values) == sorted(TOP_FIVE)
+    assert not condition.negate
+    assert set(TOP_FIVE) <= set(stockton.wards)
+
+
+def test_stockton_context_inherits_the_metric_and_overrides_keys(stockton: Plan) -> None:
+    """A context figure is the measure's metric with a few keys replaced (1.3: police only)."""
+    measure = stockton.measure("1.3")
+    police = measure.context["police"]
+    assert police.sources == ("police_asb",)
+    assert measure.metric.sources == ("police_asb", "maasbt_asb", "rsl_asb")
+    assert police.where == measure.metric.where
+    assert police.kind == measure.metric.kind
+
+
+def test_stockton_context_where_replaces_the_metric_filter(stockton: Plan) -> None:
+    """3.2's 'borough' figure drops the top-five-wards filter: all VAP in the borough."""
+    measure = stockton.measure("3.2")
+    assert {c.column for c in measure.metric.where} == {"offence_group", "ward"}
+    borough = measure.context["borough"]
+    assert borough.where == (
+        Condition(column="offence_group", values=("Violence against the person",)),
+    )
+
+
+def test_stockton_top_and_breakdown(stockton: Plan) -> None:
+    """5.2 ranks streets within wards and labels each '<street> in <ward>'."""
+    metric = stockton.measure("5.2").metric
+    assert metric.top is not None
+    assert metric.top.n == 5
+    assert metric.top.by == ("street", "ward")
+    assert metric.breakdown is not None
+    assert metric.breakdown.by == ("street", "ward")
+    assert metric.breakdown.label == "{street} in {ward}"
+    assert metric.breakdown.unit == "offences"
+
+
+def test_stockton_breakdown_label_defaults_to_its_columns(stockton: Plan) -> None:
+    breakdown = stockton.measure("1.3").metric.breakdown
+    assert breakdown is not None
+    assert breakdown.label == "{ward}"
+
+
+def test_stockton_metric_kinds(stockton: Plan) -> None:
+    repeat = stockton.measure("1.1").metric
+    assert (repeat.kind, repeat.subject, repeat.min_records) == ("repeat", "caller_id", 3)
+    proportion = stockton.measure("4.3").metric
+    assert proportion.is_proportion
+    assert proportion.numerator == (Condition(column="planned", values=(True,)),)
+    assert stockton.is_snapshot(stockton.measure("4.1").metric)
+    assert not stockton.is_snapshot(proportion)
+    supplied = stockton.measure("1.2")
+    assert (supplied.metric.kind, supplied.metric.value) == ("supplied", "percent")
+    assert supplied.baseline == "whole_year"
+
+
+def test_stockton_years_and_baseline(stockton: Plan) -> None:
+    year = FinancialYear.parse("2011-12")
+    assert stockton.years == (year,)
+    assert str(stockton.baseline_for(year)) == "2010-11"
+    assert stockton.raw_dir.is_absolute()
+
+
+def test_check_year_accepts_a_covered_year(stockton: Plan) -> None:
+    stockton.check_year(FinancialYear.parse("2011-12"))
+
+
+def test_check_year_refuses_a_year_the_plan_does_not_cover(stockton: Plan) -> None:
+    with pytest.raises(PlanError) as caught:
+        stockton.check_year(FinancialYear.parse("2012-13"))
+    message = str(caught.value)
+    assert message.startswith("stockton.yml: years:")
+    assert "2012-13" in message
+    assert "2011-12" in message
+
+
+# --- plan_path ----------------------------------------------------------------------------------
+
+
+def test_plan_path_by_name_is_in_the_plans_folder() -> None:
+    path = plan_path("stockton")
+    assert path == config.PLANS_DIR / "stockton.yml"
+    assert path.exists()
+
+
+def test_plan_path_relative_path_resolves_from_the_project_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A notebook run from another folder must find the same plan."""
+    monkeypatch.chdir(tmp_path)
+    assert plan_path("plans/stockton.yml") == config.PLANS_DIR / "stockton.yml"
+
+
+def test_plan_path_absolute_path_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.yaml"
+    assert plan_path(target) == target
+    assert plan_path(str(target)) == target
+
+
+def test_load_plan_by_path_equals_by_name() -> None:
+    by_path = load_plan(config.PLANS_DIR / "stockton.yml")
+    assert [m.id for m in by_path.measures] == [m.id for m in load_plan("stockton").measures]
+
+
+# --- validation messages ------------------------------------------------------------------------
+
+
+def minimal_plan() -> dict[str, Any]:
+    """The smallest valid plan: one extract, one theme, one measure with a context and a comment."""
+    return {
+        "plan": "mini",
+        "years": ["2011-12"],
+        "wards": ["Hardwick", "Newtown", "Yarm"],
+        "groups": {"pair": ["Hardwick", "Newtown"]},
+        "extracts": {
+            "crime": {
+                "title": "Police recorded crime",
+                "file": "crime.csv",
+                "id": "ref",
+                "date": "recorded",
+                "columns": {
+                    "ref": {"header": "Crime Reference", "type": "id"},
+                    "recorded": {"header": "Date Recorded", "type": "date"},
+                    "ward": {"header": "Ward", "type": "ward"},
+                    "offender": {"header": "Offender ID", "required": False},
+                    "planned": {"header": "Planned", "type": "flag"},
+                },
+            }
+        },
+        "themes": [
+            {
+                "theme": "Damage",
+                "measures": [
+                    {
+                        "id": "5.1",
+                        "title": "Reduce criminal damage",
+                        "direction": "reduce",
+                        "metric": {
+                            "kind": "count",
+                            "sources": ["crime"],
+                            "where": {"ward": {"group": "pair"}},
+                        },
+                        "context": {"borough": {"where": {}}},
+                        "target": {"change": "-5%"},
+                        "comment": ["{actual} crimes; borough {borough.change_word}."],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+def first_measure(data: dict[str, Any]) -> dict[str, Any]:
+    return data["themes"][0]["measures"][0]
+
+
+def write_plan(folder: Path, data: dict[str, Any], name: str = "mini") -> Path:
+    path = folder / f"{name}.yml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def load_error(folder: Path, change: Callable[[dict[str, Any]], None]) -> str:
+    """Load the minimal plan with one change applied; return the PlanError's message."""
+    data = minimal_plan()
+    change(data)
+    with pytest.raises(PlanError) as caught:
+        load_plan(write_plan(folder, data))
+    return str(caught.value)
+
+
+def test_minimal_plan_is_valid(tmp_path: Path) -> None:
+    """The base every validation test changes one thing in must itself load."""
+    plan = load_plan(write_plan(tmp_path, minimal_plan()))
+    assert [m.id for m in plan.measures] == ["5.1"]
+    assert plan.path.name == "mini.yml"
+    assert plan.measure("5.1").target.change == pytest.approx(-0.05)
+    assert plan.measure("5.1").context["borough"].where == ()
+
+
+def test_unknown_extract_in_sources(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d)["metric"].update(sources=["crimes"]))
+    assert message.startswith("mini.yml: measure 5.1.metric.sources:")
+    assert "unknown extract 'crimes'" in message
+    assert "known extracts: crime" in message
+
+
+def test_unknown_extract_in_a_context_names_the_context(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: first_measure(d)["context"].update(borough={"sources": ["asb"]})
+    )
+    assert message.startswith("mini.yml: measure 5.1.context.borough.sources:")
+    assert "unknown extract 'asb'" in message
+
+
+def test_unknown_direction(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(direction="lower"))
+    assert message.startswith("mini.yml: measure 5.1.direction:")
+    assert "unknown direction 'lower'" in message
+    assert "reduce, increase, maintain" in message
+
+
+def test_unknown_metric_kind(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d)["metric"].update(kind="sum"))
+    assert message.startswith("mini.yml: measure 5.1.metric.kind:")
+    assert "unknown metric kind 'sum'" in message
+    assert "count" in message
+
+
+def test_duplicate_measure_number(tmp_path: Path) -> None:
+    def add_second_theme_with_same_number(data: dict[str, Any]) -> None:
+        data["themes"].append({"theme": "Other", "measures": [copy.deepcopy(first_measure(data))]})
+
+    message = load_error(tmp_path, add_second_theme_with_same_number)
+    assert message.startswith("mini.yml: measure 5.1:")
+    assert "duplicate measure number" in message
+    assert "'Damage'" in message
+
+
+def test_comment_naming_a_figure_the_engine_does_not_compute(tmp_path: Path) -> None:
+    """A typo such as {actaul} is caught at load time, not as a blank comment in the report."""
+    message = load_error(
+        tmp_path, lambda d: first_measure(d).update(comment=["{actaul} crimes this year."])
+    )
+    assert message.startswith("mini.yml: measure 5.1.comment:")
+    assert "'{actaul}'" in message
+    assert "does not compute" in message
+
+
+def test_comment_with_an_unknown_context_prefix(tmp_path: Path) -> None:
+    """{police.change_word} needs a context named 'police'; this measure only has 'borough'."""
+    message = load_error(
+        tmp_path, lambda d: first_measure(d).update(comment=["Police {police.change_word}."])
+    )
+    assert message.startswith("mini.yml: measure 5.1.comment:")
+    assert "'{police.change_word}'" in message
+    assert "borough" in message
+
+
+def test_comment_with_broken_braces(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(comment=["{actual crimes"]))
+    assert message.startswith("mini.yml: measure 5.1.comment:")
+    assert "not valid" in message
+
+
+def test_where_column_not_in_the_extract(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path, lambda d: first_measure(d)["metric"].update(where={"street": "High Street"})
+    )
+    assert message.startswith("mini.yml: measure 5.1.metric.where:")
+    assert "'street' is not a column of extract 'crime'" in message
+
+
+def test_unknown_group(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path,
+        lambda d: first_measure(d)["metric"].update(where={"ward": {"group": "top_five"}}),
+    )
+    assert message.startswith("mini.yml: measure 5.1.metric.where.ward:")
+    assert "unknown group 'top_five'" in message
+    assert "known groups: pair" in message
+
+
+def test_group_member_that_is_not_a_ward(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: d["groups"].update(pair=["Hardwick", "Atlantis"]))
+    assert message.startswith("mini.yml: groups.pair:")
+    assert "'Atlantis'" in message
+
+
+def test_unknown_top_level_key(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: d.update(colour="blue"))
+    assert message.startswith("mini.yml: plan:")
+    assert "unknown key 'colour'" in message
+    assert "themes" in message
+
+
+@pytest.mark.parametrize("change", ["minus five", "-5", "5 percent", "-5%x"])
+def test_bad_percentage_in_target_change(tmp_path: Path, change: str) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(target={"change": change}))
+    assert message.startswith("mini.yml: measure 5.1.target.change:")
+    assert f"'{change}' is not a percentage" in message
+
+
+@pytest.mark.parametrize(("change", "expected"), [("+10%", 0.10), ("-2.5 %", -0.025), (-5, -0.05)])
+def test_target_change_spellings(tmp_path: Path, change: str | int, expected: float) -> None:
+    """'+10%', '-2.5 %' and a bare number of percent all mean the same kind of change."""
+    data = minimal_plan()
+    first_measure(data)["target"] = {"change": change}
+    plan = load_plan(write_plan(tmp_path, data))
+    assert plan.measure("5.1").target.change == pytest.approx(expected)
+
+
+def test_repeat_metric_without_subject(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d)["metric"].update(kind="repeat"))
+    assert message.startswith("mini.yml: measure 5.1.metric:")
+    assert "'repeat' metric needs 'subject'" in message
+
+
+def test_proportion_without_numerator(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d)["metric"].update(kind="proportion"))
+    assert message.startswith("mini.yml: measure 5.1.metric:")
+    assert "'proportion' metric needs 'numerator'" in message
+
+
+def test_unknown_column_type(tmp_path: Path) -> None:
+    message = load_error(
+        tmp_path,
+        lambda d: d["extracts"]["crime"]["columns"].update(ward={"header": "Ward", "type": "area"}),
+    )
+    assert message.startswith("mini.yml: extracts.crime.columns.ward:")
+    assert "unknown type 'area'" in message
+
+
+def test_bad_yaml_syntax(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yml"
+    path.write_text("plan: broken\nyears: [2011-12\nthemes: []\n", encoding="utf-8")
+    with pytest.raises(PlanError) as caught:
+        load_plan(path)
+    message = str(caught.value)
+    assert message.startswith("broken.yml: YAML:")
+    assert "line" in message
+    assert "\n" not in message
+
+
+def test_missing_plan_file_lists_the_known_plans(tmp_path: Path) -> None:
+    for missing in ("no-such-plan", tmp_path / "absent.yml"):
+        with pytest.raises(PlanError) as caught:
+            load_plan(missing)
+        message = str(caught.value)
+        assert "no such plan file" in message
+        assert "known plans:" in message
+        assert "stockton" in message
+
+
+@pytest.mark.parametrize(
+    ("entry", "change"),
+    [
+        (
+            "measure 5.1.metric",
+            lambda d: first_measure(d)["metric"].update(
+                kind="repeat", subject="offender", min_records="three"
+            ),
+        ),
+        (
+            "measure 5.1.metric.top",
+            lambda d: first_measure(d)["metric"].update(top={"n": "five", "by": "ward"}),
+        ),
+        ("measure 5.1.target", lambda d: first_measure(d).update(target={"points": "two"})),
+        (
+            "measure 5.1.metric.where.ward",
+            lambda d: first_measure(d)["metric"].update(where={"ward": {}}),
+        ),
+    ],
+    ids=["min_records", "top.n", "target.points", "empty-where-rule"],
+)
+def test_non_numeric_or_empty_entries_are_plan_errors(
+    tmp_path: Path, entry: str, change: Callable[[dict[str, Any]], None]
+) -> None:
+    """Every typo is a PlanError naming file and entry, so `csp validate` never shows a traceback."""
+    message = load_error(tmp_path, change)
+    assert message.startswith(f"mini.yml: {entry}")
