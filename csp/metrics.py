@@ -57,8 +57,11 @@ def top_items(
 def restrict_to_items(
     records: pd.DataFrame, by: tuple[str, ...], items: list[tuple[str, ...]]
 ) -> pd.DataFrame:
-    keys = records[list(by)].astype(str).apply(tuple, axis=1) if len(records) else pd.Series([])
-    return records[keys.isin(items).to_numpy()] if len(records) else records
+    """The records whose values of `by` are one of the items."""
+    if records.empty:
+        return records
+    keys = pd.MultiIndex.from_frame(records[list(by)].astype(str).fillna(""))
+    return records[keys.isin(items)]
 
 
 def repeat_increments(records: pd.DataFrame, subject: str, min_records: int) -> pd.Series:
