@@ -270,10 +270,6 @@ class _PlanReader:
             str(k): tuple(str(v) for v in vs)
             for k, vs in self.mapping(data.get("groups") or {}, "groups").items()
         }
-        for group, members in groups.items():
-            unknown = [m for m in members if wards and m not in wards]
-            if unknown:
-                raise self.fail(f"groups.{group}", f"'{unknown[0]}' is not one of the plan's wards")
         extracts = {
             str(k): self.extract(str(k), self.mapping(v, f"extracts.{k}"))
             for k, v in self.mapping(self.required(data, "extracts", "plan"), "extracts").items()
@@ -616,6 +612,13 @@ class _PlanReader:
             unit=str(data.get("unit", "")),
         )
 
+    def is_ward_column(self, column: str) -> bool:
+        """Groups of wards are checked against the plan's wards; other groups (crime types) are not."""
+        return column == "ward" or any(
+            spec.columns.get(column) is not None and spec.columns[column].type == "ward"
+            for spec in self.extracts.values()
+        )
+
     def crime_types(self, names: list[Any], where: str) -> list[str]:
         """police.uk types named by the plan, each widened to its name in the other era."""
         from csp import policeuk
@@ -652,6 +655,15 @@ class _PlanReader:
                             f"{where}.{col}", f"unknown group '{group}' (known groups: {known})"
                         )
                     values: Any = self.groups[group]
+                    unknown = [
+                        m
+                        for m in values
+                        if self.is_ward_column(col) and self.wards and m not in self.wards
+                    ]
+                    if unknown:
+                        raise self.fail(
+                            f"groups.{group}", f"'{unknown[0]}' is not one of the plan's wards"
+                        )
                 else:
                     values, negate = rule["not"], True
             else:
