@@ -11,19 +11,12 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pandas as pd
 
 from csp import __version__, config
+from csp.report import TEMPLATES
 
 RUN_RECORD = "run.json"
-_env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(config.TEMPLATES_DIR / "report"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
 
 
 def write_run_record(folder: Path, record: dict[str, object]) -> Path:
@@ -80,7 +73,7 @@ def build_index(reports_root: Path | None = None) -> Path:
     for entry in sorted(entries, key=lambda e: (e.plan, e.year, e.quarter), reverse=True):
         plans.setdefault(entry.plan, {}).setdefault(entry.year, []).append(entry)
     css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
-    html = _env.get_template("index.html.j2").render(
+    html = TEMPLATES.get_template("index.html.j2").render(
         plans=dict(sorted(plans.items())),
         css=css,
         built=f"{dt.datetime.now():%d %B %Y %H:%M}".lstrip("0"),

@@ -23,13 +23,8 @@ from csp import __version__, charts, config
 from csp.periods import FinancialYear, quarter_end_label
 from csp.plan import Measure, Plan, Theme
 from csp.runs import QuarterRun, source_commit
+from csp.status import STATUS_LABELS
 
-STATUS_LABELS = {
-    "on_track": "On track",
-    "amber": "Near target",
-    "off_track": "Off track",
-    "no_data": "No data",
-}
 STATUS_SYMBOLS = {"on_track": "☺", "amber": "◐", "off_track": "☹", "no_data": "-"}
 SIGNIFICANCE_MARKS = {"better": "*", "worse": "*", "within normal variation": "≈"}
 FILE_STATUS = {
@@ -39,7 +34,7 @@ FILE_STATUS = {
     "unpublished": "not yet published",
 }
 
-_env = jinja2.Environment(
+TEMPLATES = jinja2.Environment(
     loader=jinja2.FileSystemLoader(config.TEMPLATES_DIR / "report"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
@@ -126,7 +121,7 @@ class Dashboard:
                             "after": STATUS_LABELS[after["status"]],
                         }
                     )
-        return _env.get_template("header.html.j2").render(
+        return TEMPLATES.get_template("header.html.j2").render(
             plan=self.plan,
             year_label=year_label(self.run.year),
             quarter=quarter,
@@ -175,7 +170,7 @@ class Dashboard:
                     }
                 )
             themes.append({"name": theme.name, "rows": rows})
-        return _env.get_template("status_table.html.j2").render(
+        return TEMPLATES.get_template("status_table.html.j2").render(
             themes=themes,
             quarters=range(1, 5),
             year_label=year_label(self.run.year),
@@ -208,7 +203,7 @@ class Dashboard:
                     "reason": row["reason"],
                 }
             )
-        return _env.get_template("theme.html.j2").render(
+        return TEMPLATES.get_template("theme.html.j2").render(
             theme=theme,
             slug=slug(theme.name),
             chart_uri=charts.png_data_uri(figure),
@@ -296,7 +291,7 @@ class Dashboard:
                         "detail": "; ".join(values),
                     }
                 )
-        return _env.get_template("data_quality.html.j2").render(
+        return TEMPLATES.get_template("data_quality.html.j2").render(
             left_out=self._left_out_by_month(inventory),
             files_read=len(found),
             rows_read=f"{found['rows_read'].sum():,}",
@@ -322,7 +317,7 @@ class Dashboard:
         """How this report was made: inputs with their SHA-256, code version, parameters, time."""
         inventory = self.inventory[self.inventory["status"].isin(["read", "partial"])]
         titles = {name: spec.title for name, spec in self.plan.extracts.items()}
-        return _env.get_template("provenance.html.j2").render(
+        return TEMPLATES.get_template("provenance.html.j2").render(
             files=[
                 {
                     "title": titles.get(row.source, row.source),

@@ -15,6 +15,12 @@ from csp.periods import MONTH_NAME, FinancialYear, month_abbr
 from csp.plan import Measure, Plan
 
 ON_TRACK, OFF_TRACK, NO_DATA, AMBER = "on_track", "off_track", "no_data", "amber"
+STATUS_LABELS = {
+    ON_TRACK: "On track",
+    AMBER: "Near target",
+    OFF_TRACK: "Off track",
+    NO_DATA: "No data",
+}
 _TOLERANCE = 1e-9
 PROJECTION_LEVEL = 0.90
 MIN_CONTROL_POINTS = 8  # fewer monthly points than this make no useful control chart

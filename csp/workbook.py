@@ -13,12 +13,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-STATUS_WORDS = {
-    "on_track": "On track",
-    "amber": "Near target",
-    "off_track": "Off track",
-    "no_data": "No data",
-}
+from csp.status import STATUS_LABELS
+
 STATUS_FILLS = {"on_track": "CCE2D8", "amber": "FFF2CC", "off_track": "F6D7D2", "no_data": "E5E5E5"}
 COLUMNS = {
     "measure_id": "No",
@@ -57,7 +53,7 @@ def write_statuses_xlsx(statuses: pd.DataFrame, path: Path, title: str) -> Path:
         values = []
         for column, value in zip(columns, row, strict=True):
             if column == "status":
-                value = STATUS_WORDS.get(value, value)
+                value = STATUS_LABELS.get(value, value)
             if isinstance(value, float) and pd.isna(value):
                 value = None
             values.append(value)

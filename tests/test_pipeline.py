@@ -215,6 +215,7 @@ def test_dashboard_html_is_self_contained_and_shows_the_seed_table(
         assert row["comment"].replace("&", "&amp;") in html
     assert "injected-parameters" not in html and "processed_dir" not in html
     assert html.count('src="data:image/png;base64,') >= 6
+    assert len(html.encode("utf-8")) < 1_000_000  # small enough to email
     assert "No description has been provided" not in html
 
 

@@ -469,3 +469,81 @@ def test_breakdown_table(plan: Plan) -> None:
     ]
     empty = status.breakdown_table([judge(plan, measure(), values([10] * 12, []), 1)])
     assert empty.empty and list(empty.columns) == list(table.columns)
+
+
+# Statuses you can trust: significance, projection intervals, amber, control charts ------------------
+
+
+def test_off_track_within_normal_variation_is_labelled_so(plan: Plan) -> None:
+    """52 against a YTD target of 41 (maintain): off track, yet P(X >= 52 | 41) is about 0.055."""
+    m = measure("maintain", change=0.0)
+    frame = values([7, 7, 6, 7, 7, 7] + [7] * 6, [6, 7, 6, 11, 11, 11])
+    result = judge(plan, m, frame, 2)
+    assert (result.ytd.actual, result.target, result.status) == (52, 41, OFF_TRACK)
+    assert result.significance == "within normal variation"
+    assert result.p_value == pytest.approx(0.109, abs=0.002)
+
+
+def test_a_large_gap_is_beyond_normal_variation(plan: Plan) -> None:
+    m = measure("reduce", change=0.0)
+    worse = judge(plan, m, values([20] * 12, [40, 40, 40]), 1)
+    better = judge(plan, m, values([40] * 12, [20, 20, 20]), 1)
+    assert (worse.status, worse.significance) == (OFF_TRACK, "worse")
+    assert (better.status, better.significance) == (ON_TRACK, "better")
+    assert worse.p_value < 0.001 and better.p_value < 0.001
+
+
+def test_plan_significance_level_changes_the_label(plan: Plan) -> None:
+    m = measure("maintain", change=0.0)
+    frame = values([7, 7, 6, 7, 7, 7] + [7] * 6, [6, 7, 6, 11, 11, 11])
+    lenient = replace(plan, significance_level=0.2)
+    assert judge(lenient, m, frame, 2).significance == "worse"
+
+
+def test_proportion_significance_uses_the_binomial(plan: Plan) -> None:
+    m = measure("increase", "proportion", "ndtms_exits", change=0.0)
+    frame = values([10] * 12, [30, 30, 30], [20] * 12, [40, 40, 40])
+    result = judge(plan, m, frame, 1)
+    assert result.ytd.actual == 75.0 and result.target == 50.0
+    assert result.significance == "better" and result.p_value < 0.001
+    assert result.projection == 75.0
+    assert result.projection_low < 75.0 < result.projection_high < 100.0
+
+
+def test_count_projection_interval_brackets_the_run_rate(plan: Plan) -> None:
+    m = measure("reduce")
+    result = judge(plan, m, values([10] * 12, [9, 9, 9, 9, 9, 9]), 2)
+    assert result.projection == 108
+    assert result.projection_low < 108 < result.projection_high
+    assert result.projection_low >= 54  # never below what the year to date already holds
+
+
+def test_amber_band_is_off_unless_the_plan_sets_it(plan: Plan) -> None:
+    m = measure("reduce", change=0.0)
+    frame = values([10] * 12, [10, 10, 11])  # 31 against 30: 3.3% over the target
+    assert judge(plan, m, frame, 1).status == OFF_TRACK
+    banded = replace(plan, amber_band=0.05)
+    assert judge(banded, m, frame, 1).status == status.AMBER
+    assert judge(banded, m, values([10] * 12, [10, 12, 12]), 1).status == OFF_TRACK
+    assert judge(banded, m, values([10] * 12, [9, 10, 10]), 1).status == ON_TRACK
+
+
+def test_control_chart_reads_a_sustained_shift(plan: Plan) -> None:
+    m = measure("reduce", change=0.0)
+    steady = [10, 11, 9, 10, 12, 10, 9, 11, 10, 10, 11, 9]
+    shifted = judge(plan, m, values(steady, [3, 4, 3, 4, 3, 4]), 2)
+    assert shifted.variation == "special_cause_improvement"
+    assert shifted.spc_summary == "Improving beyond normal variation since April 2011."
+    flat = judge(plan, m, values(steady, [10, 11, 10, 9, 10, 11]), 2)
+    assert flat.variation == "common_cause"
+    assert flat.spc_summary == "Within normal variation: no sign of real change."
+
+
+def test_too_few_points_make_no_control_chart(plan: Plan) -> None:
+    m = measure("increase", "proportion", "hcc_cohort", change=0.0)
+    snapshot = [None, None, 22, None, None, 22, None, None, 23, None, None, 24]
+    cohort = [None, None, 30, None, None, 29, None, None, 29, None, None, 29]
+    frame = values(snapshot, [None, None, 26], cohort, [None, None, 29], covered=[True] * 12)
+    result = judge(plan, m, frame, 1)
+    assert result.status == ON_TRACK
+    assert result.variation == "" and "Too few" in result.spc_summary
