@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -55,7 +56,7 @@ def report_entries(reports_root: Path) -> list[ReportEntry]:
                 year=str(record["year"]),
                 quarter=int(record["quarter"]),
                 produced=str(record.get("produced", "")),
-                link=(folder / "dashboard.html").relative_to(reports_root).as_posix(),
+                link=quote((folder / "dashboard.html").relative_to(reports_root).as_posix()),
                 counts={
                     k: int(counts.get(k, 0)) for k in ("on_track", "amber", "off_track", "no_data")
                 },

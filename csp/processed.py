@@ -115,11 +115,14 @@ class Layout:
         return values
 
     def read_statuses(self) -> pd.DataFrame:
-        text = dict.fromkeys(("measure_id", *TEXT_STATUS_COLUMNS), str)
-        statuses = pd.read_csv(self.statuses, dtype=text, keep_default_na=True)
-        for column in TEXT_STATUS_COLUMNS:
-            if column in statuses:
-                statuses[column] = statuses[column].fillna("").astype(str)
+        """Text stays text (an analyst's note of 'N/A' is a note); only empty figures are NaN."""
+        statuses = pd.read_csv(self.statuses, dtype=str, keep_default_na=False)
+        text = {"plan", "year", "measure_id", "theme", "measure", "direction", "quarter", "status"}
+        for column in statuses.columns:
+            if column not in text and column not in TEXT_STATUS_COLUMNS:
+                statuses[column] = pd.to_numeric(
+                    statuses[column].replace("", None), errors="coerce"
+                )
         return statuses
 
     def read_breakdowns(self) -> pd.DataFrame:

@@ -234,7 +234,7 @@ class Dashboard:
                             "item": item.item,
                             "actual": format_figure(item.actual, measure),
                             "baseline": format_figure(item.baseline, measure),
-                            "change": f"{item.change:+,.0f}",
+                            "change": f"{item.change:+,.0f}" if item.change else "0",
                         }
                         for item in items.sort_values("baseline", ascending=False).itertuples()
                     ],
@@ -251,12 +251,19 @@ class Dashboard:
         found = inventory[inventory["status"].isin(["read", "partial"])]
         titles = {name: spec.title for name, spec in self.plan.extracts.items()}
         partners = {name: spec.partner for name, spec in self.plan.extracts.items()}
-        missing = [
-            f"{titles[row.source]}, {_period(row)}: {FILE_STATUS[row.status]}"
-            + (f" ({row.note})" if row.note else "")
-            for row in inventory.itertuples()
-            if row.status in ("missing", "unpublished")
-        ] + [
+        missing = []
+        gaps = inventory[inventory["status"].isin(["missing", "unpublished"])]
+        for (source, year, state, note), group in gaps.groupby(
+            ["source", "year", "status", "note"], sort=False
+        ):
+            quarters = [q for q in group["quarter"] if q]
+            span = f"{quarters[0]} to {quarters[-1]}" if len(quarters) > 1 else "".join(quarters)
+            missing.append(
+                f"{titles[source]}, {year} {span}".strip()
+                + f": {FILE_STATUS[state]}"
+                + (f" ({note})" if note else "")
+            )
+        missing += [
             f"{titles[row.source]}, {_period(row)}: partial, up to {row.last_month}"
             + (f" ({row.note})" if row.note else "")
             for row in inventory.itertuples()

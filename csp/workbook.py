@@ -58,6 +58,10 @@ def write_statuses_xlsx(statuses: pd.DataFrame, path: Path, title: str) -> Path:
                 value = None
             values.append(value)
         sheet.append(values)
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            if cell.data_type == "f":  # text that starts with '=' is a note, never a formula
+                cell.data_type = "s"
     status_column = columns.index("status") + 1
     for (status,), cells in zip(
         statuses[["status"]].itertuples(index=False), sheet.iter_rows(min_row=2), strict=True

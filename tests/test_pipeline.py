@@ -235,7 +235,7 @@ def test_dashboard_has_theme_charts_and_data_quality(stockton_run: SimpleNamespa
     assert "blank lines skipped" in html
     assert "Mandale &amp; Victoria -&gt; Mandale and Victoria" in html
     assert "NDTMS clients in treatment, 2011-12 Q2: not yet published" in html
-    assert "ATR and ASAR cohort offending, 2010-11 Q1: missing" in html
+    assert "ATR and ASAR cohort offending, 2010-11 Q1 to Q4: missing" in html
 
 
 def test_run_keeps_executed_notebooks_beside_the_report(stockton_run: SimpleNamespace) -> None:
