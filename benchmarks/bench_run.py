@@ -109,14 +109,23 @@ def main() -> None:
                 print(f"{label}: skipped ({raw} not found)")
                 continue
             figures = engine(plan, raw, year, quarter)
+            total = figures["clean"] + figures["measure"] + figures["judge"]
             print(
-                f"{label}: engine in-process {figures['clean'] + figures['measure'] + figures['judge']:.2f} s "
-                f"(clean {figures['clean']:.2f}, measure {figures['measure']:.2f}, judge {figures['judge']:.2f}; "
+                f"{label}: engine in-process {total:.2f} s (clean {figures['clean']:.2f}, "
+                f"measure {figures['measure']:.2f}, judge {figures['judge']:.2f}; "
                 f"{figures['rows']:,} rows read)"
             )
             steps: list[str] = []
-            seconds, dashboard = timed(
-                lambda plan=plan, raw=raw, year=year, quarter=quarter: run_quarter(
+
+            def one_run(
+                plan: str = plan,
+                raw: Path = raw,
+                year: str = year,
+                quarter: int = quarter,
+                steps: list[str] = steps,
+            ) -> Path:
+                steps.clear()
+                return run_quarter(
                     plan,
                     year,
                     quarter,
@@ -124,10 +133,10 @@ def main() -> None:
                     processed_root=folder / "p",
                     reports_root=folder / "r",
                     progress=steps.append,
-                ),
-                args.repeat,
-            )
-            step_times = [s.split("done in ")[1] for s in steps[-7:] if "done in" in s]
+                )
+
+            seconds, dashboard = timed(one_run, args.repeat)
+            step_times = [s.split("done in ")[1] for s in steps if "done in" in s]
             size = Path(dashboard).stat().st_size
             print(
                 f"{label}: csp run {seconds:.1f} s median of {args.repeat} "
@@ -137,7 +146,7 @@ def main() -> None:
         if args.shared.exists():
             seconds, count = timed(lambda: read_download(args.shared), args.repeat)
             print(
-                f"police.uk: reading and cleaning all {count} month files {seconds:.2f} s median of {args.repeat}"
+                f"police.uk: reading and cleaning all {count} month files {seconds:.2f} s (median)"
             )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process (engine in-process, excluding kernels): {peak:.0f} MiB")

@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
 
 from csp import metrics, status
-from csp.periods import MONTH_ABBR, FinancialYear
+from csp.periods import MONTH_ABBR, FinancialYear, month_label
 from csp.plan import Measure, Plan, Theme
 
 PALETTE = {
@@ -261,7 +261,7 @@ def _describe(
     if present.empty:
         return f"{measure.id}: no figures yet this year."
     first, last = present.index[0], present.index[-1]
-    months = f"{_month_label(first)} to {_month_label(last)}"
+    months = f"{month_label(first)} to {month_label(last)}"
     unit = f" {measure.metric.unit}" if measure.metric.unit else ""
     if measure.metric.kind in ("count", "repeat"):
         same = baseline.reindex([str(pd.Period(m, freq="M") - 12) for m in present.index]).dropna()
@@ -270,7 +270,7 @@ def _describe(
         )
         text = f"{measure.id}: {present.sum():.0f}{unit} from {months}{base_text}."
     else:
-        text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({_month_label(last)})."
+        text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({month_label(last)})."
     if row is not None and row["spc_summary"]:
         text += f" {row['spc_summary']}"
         if row["assurance"] in ASSURANCE_ICON:
@@ -281,11 +281,6 @@ def _describe(
 def _tick_label(month: str) -> str:
     period = pd.Period(month, freq="M")
     return f"{MONTH_ABBR[period.month - 1]} {period.year % 100:02d}"
-
-
-def _month_label(month: str) -> str:
-    period = pd.Period(month, freq="M")
-    return f"{MONTH_ABBR[period.month - 1]} {period.year}"
 
 
 def _wrap(text: str, width: int) -> str:

@@ -110,3 +110,15 @@ def quarter_end_label(year: FinancialYear, quarter: int) -> str:
     """'September 2011' for 2011-12 Q2: how a board paper says 'as at'."""
     last = year.quarter_months(quarter)[-1]
     return f"{MONTH_NAME[last.month - 1]} {last.year}"
+
+
+def month_label(month: str) -> str:
+    """'2011-08' -> 'Aug 2011'."""
+    period = pd.Period(month, freq="M")
+    return f"{month_abbr(period)} {period.year}"
+
+
+def month_name(month: str) -> str:
+    """'2011-06' -> 'June 2011', as a sentence says it."""
+    period = pd.Period(month, freq="M")
+    return f"{MONTH_NAME[period.month - 1]} {period.year}"

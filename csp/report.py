@@ -20,7 +20,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
 from csp import __version__, charts, config
-from csp.periods import FinancialYear, quarter_end_label
+from csp.periods import FinancialYear, month_label, quarter_end_label
 from csp.plan import Measure, Plan, Theme
 from csp.runs import QuarterRun, source_commit
 from csp.status import STATUS_LABELS
@@ -361,7 +361,7 @@ class Dashboard:
             outside = entries[entries["change"].str.startswith("rows outside")]
             rows.append(
                 {
-                    "month": charts._month_label(row.first_month),
+                    "month": month_label(row.first_month),
                     "read": f"{row.rows_read:,}",
                     "no_location": f"{count('rows with no location'):,}",
                     "outside": f"{count('rows outside'):,}",
@@ -418,7 +418,7 @@ def _months_text(months: str) -> str:
     if not months:
         return "–"
     first, _, last = months.partition(" to ")
-    return f"{charts._month_label(first)} to {charts._month_label(last)}"
+    return f"{month_label(first)} to {month_label(last)}"
 
 
 REPORT_MIMETYPES = {"text/html", "image/png", "text/plain"}

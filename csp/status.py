@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from csp import metrics, significance, spc
-from csp.periods import MONTH_NAME, FinancialYear, month_abbr
+from csp.periods import FinancialYear, month_abbr, month_name
 from csp.plan import Measure, Plan
 
 ON_TRACK, OFF_TRACK, NO_DATA, AMBER = "on_track", "off_track", "no_data", "amber"
@@ -351,19 +351,14 @@ def spc_sentence(chart: pd.DataFrame, this_year_months: list[str]) -> str:
     kinds = this_year["point_type"].to_numpy()
     last = kinds[-1]
     if last == "common_cause":
-        latest = _month_name(this_year.index[-1])
+        latest = month_name(this_year.index[-1])
         earlier = SPC_WORDS[special["point_type"].iloc[-1]]
-        return f"Within normal variation in {latest}, after {earlier} in {_month_name(special.index[-1])}."
+        return f"Within normal variation in {latest}, after {earlier} in {month_name(special.index[-1])}."
     start = len(kinds) - 1
     while start > 0 and kinds[start - 1] == last:
         start -= 1
     words = SPC_WORDS[last]
-    return f"{words[:1].upper()}{words[1:]} since {_month_name(this_year.index[start])}."
-
-
-def _month_name(month: str) -> str:
-    period = pd.Period(month, freq="M")
-    return f"{MONTH_NAME[period.month - 1]} {period.year}"
+    return f"{words[:1].upper()}{words[1:]} since {month_name(this_year.index[start])}."
 
 
 def _compare(
