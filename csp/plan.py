@@ -120,6 +120,8 @@ class Measure:
     context: dict[str, MetricSpec]
     comment: tuple[str, ...]
     baseline: str = "same_months"
+    annual_baseline: float | None = None  # a baseline year known only as a total (or a level)
+    baseline_profile: str | None = None  # the measure whose baseline-year months share it out
     projection: str = "run_rate"
     lower_is_better: bool = True
 
@@ -288,6 +290,13 @@ class _PlanReader:
                         f"duplicate measure number (also under theme '{seen[measure.id]}')",
                     )
                 seen[measure.id] = theme.name
+        for measure in (m for theme in themes for m in theme.measures):
+            profile = measure.baseline_profile
+            if profile is not None and (profile not in seen or profile == measure.id):
+                raise self.fail(
+                    f"measure {measure.id}.baseline.profile",
+                    f"'{profile}' is not another measure of the plan (or pro_rata)",
+                )
         amber = data.get("amber_band")
         return Plan(
             name=name,
@@ -463,6 +472,15 @@ class _PlanReader:
             else None,
         )
         baseline = data.get("baseline", "same_months")
+        annual_baseline = baseline_profile = None
+        if isinstance(baseline, dict):
+            self.unknown_keys(baseline, {"annual", "profile"}, f"{where}.baseline")
+            annual_baseline = self.number(
+                self.required(baseline, "annual", f"{where}.baseline"), f"{where}.baseline.annual"
+            )
+            profile = baseline.get("profile", "pro_rata")
+            baseline_profile = None if profile == "pro_rata" else str(profile)
+            baseline = "same_months"
         if baseline not in BASELINES:
             raise self.fail(
                 f"{where}.baseline",
@@ -485,6 +503,8 @@ class _PlanReader:
             context=context,
             comment=templates or self.default_comment,
             baseline=baseline,
+            annual_baseline=annual_baseline,
+            baseline_profile=baseline_profile,
             projection=projection,
             lower_is_better=bool(data.get("lower_is_better", True)),
         )

@@ -132,10 +132,25 @@ def judge(
 ) -> list[QuarterResult]:
     """Results for every measure for Q1 up to the run's quarter, from the measure values table."""
     return [
-        judge_measure(plan, measure, values[values["measure_id"] == measure.id], inventory, year, q)
+        judge_measure(
+            plan,
+            measure,
+            values[values["measure_id"] == measure.id],
+            inventory,
+            year,
+            q,
+            profile=_profile_values(values, measure),
+        )
         for measure in plan.measures
         for q in range(1, quarter + 1)
     ]
+
+
+def _profile_values(values: pd.DataFrame, measure: Measure) -> pd.DataFrame | None:
+    if measure.baseline_profile is None:
+        return None
+    rows = values[(values["measure_id"] == measure.baseline_profile) & (values["series"] == "main")]
+    return rows
 
 
 def judge_measure(
@@ -145,7 +160,11 @@ def judge_measure(
     inventory: pd.DataFrame,
     year: FinancialYear,
     quarter: int,
+    *,
+    profile: pd.DataFrame | None = None,
 ) -> QuarterResult:
+    """One measure, one quarter. `profile`: the values of the measure whose baseline-year months
+    share out an annual baseline (plan: baseline: {annual: N, profile: <measure>})."""
     baseline_year = plan.baseline_for(year)
     main = _Series(values[values["series"] == "main"])
     result = QuarterResult(
@@ -168,8 +187,20 @@ def judge_measure(
     if gaps:
         result.reason = "extract missing for " + _month_list(gaps)
         return result
-    baseline_covered = main.covered(baseline_year)
+    annual = measure.annual_baseline
+    baseline_series = (
+        main if annual is None else (_Series(profile) if profile is not None else None)
+    )
+    baseline_covered = baseline_series.covered(baseline_year) if baseline_series else set()
     baseline_gaps = [str(m) for m in baseline_year.months if str(m) not in baseline_covered]
+    if baseline_series is None:
+        baseline_gaps = []
+    elif annual is not None and baseline_gaps:
+        result.reason = (
+            f"baseline profile ({measure.baseline_profile}) incomplete in {baseline_year}: "
+            f"no data for {_month_list(baseline_gaps)}"
+        )
+        return result
     if len(baseline_gaps) == 12:
         result.reason = f"baseline extract missing ({', '.join(sources)} {baseline_year})"
         return result
@@ -192,10 +223,14 @@ def judge_measure(
     if comparison is None:
         result.reason = "no figure supplied for the year to date"
         return result
+    if annual is not None:
+        comparison = _with_annual_baseline(
+            comparison, measure, baseline_series, baseline_year, base_months
+        )
     if measure.metric.is_proportion and not comparison.denominator:
         result.reason = "no records to take a proportion of"
         return result
-    if measure.metric.is_proportion and not comparison.baseline_denominator:
+    if measure.metric.is_proportion and annual is None and not comparison.baseline_denominator:
         result.reason = (
             f"no records in the baseline months of {baseline_year} to take a proportion of"
         )
@@ -215,7 +250,9 @@ def judge_measure(
     cumulative = kind in ("count", "repeat")
     if cumulative:
         all_base = [str(m) for m in baseline_year.months]
-        result.annual_baseline = main.total(baseline_year, all_base)
+        result.annual_baseline = (
+            annual if annual is not None else main.total(baseline_year, all_base)
+        )
         if measure.projection == "baseline_profile" and result.annual_baseline:
             result.elapsed_share = comparison.baseline / result.annual_baseline
         else:
@@ -244,6 +281,7 @@ def judge_measure(
         result.spc_summary = "Too few monthly figures for a control chart."
 
     own_months = [m for m in months if m in quarter_months]
+    quarter_baseline_months = same_months(own_months, baseline_year, year)
     result.quarter_only = _compare(
         main,
         kind,
@@ -252,8 +290,12 @@ def judge_measure(
         year,
         own_months,
         baseline_year,
-        same_months(own_months, baseline_year, year),
+        quarter_baseline_months,
     )
+    if annual is not None and result.quarter_only is not None:
+        result.quarter_only = _with_annual_baseline(
+            result.quarter_only, measure, baseline_series, baseline_year, quarter_baseline_months
+        )
     for name in measure.context:
         series = _Series(values[(values["series"] == "context") & (values["item"] == name)])
         result.context[name] = _compare(
@@ -274,6 +316,38 @@ def judge_measure(
         if value is not None and value[1]:
             result.rest[item] = int(value[1])
     return result
+
+
+def annual_share(
+    profile: _Series | None, baseline_year: FinancialYear, base_months: list[str]
+) -> float:
+    """The part of a year these months carry: pro rata (months/12), or as the profile measure's
+    baseline year spread over its months."""
+    if profile is None:
+        return len(base_months) / 12
+    whole = profile.total(baseline_year, [str(m) for m in baseline_year.months])
+    return profile.total(baseline_year, base_months) / whole if whole else len(base_months) / 12
+
+
+def _with_annual_baseline(
+    comparison: Comparison,
+    measure: Measure,
+    profile: _Series | None,
+    baseline_year: FinancialYear,
+    base_months: list[str],
+) -> Comparison:
+    """Replace the baseline by the plan's annual figure: shared out for counts, as is for levels."""
+    annual = measure.annual_baseline or 0.0
+    if measure.metric.kind in ("count", "repeat"):
+        baseline = annual * annual_share(profile, baseline_year, base_months)
+    else:
+        baseline = annual
+    return Comparison(
+        actual=comparison.actual,
+        baseline=baseline,
+        numerator=comparison.numerator,
+        denominator=comparison.denominator,
+    )
 
 
 def within_amber_band(actual: float, target: float, band: float | None) -> bool:

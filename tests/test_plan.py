@@ -448,3 +448,32 @@ def test_non_numeric_or_empty_entries_are_plan_errors(
     """Every typo is a PlanError naming file and entry, so `csp validate` never shows a traceback."""
     message = load_error(tmp_path, change)
     assert message.startswith(f"mini.yml: {entry}")
+
+
+def test_annual_baseline_is_read_with_its_profile(tmp_path: Path) -> None:
+    data = minimal_plan()
+    first_measure(data)["baseline"] = {"annual": 221}
+    measure = load_plan(write_plan(tmp_path, data)).measure("5.1")
+    assert (measure.annual_baseline, measure.baseline_profile) == (221.0, None)
+
+
+@pytest.mark.parametrize(
+    ("baseline", "problem"),
+    [
+        ({"annual": "lots"}, "measure 5.1.baseline.annual: 'lots' is not a number"),
+        (
+            {"annual": 221, "profile": "9.9"},
+            "measure 5.1.baseline.profile: '9.9' is not another measure",
+        ),
+        (
+            {"annual": 221, "profile": "5.1"},
+            "measure 5.1.baseline.profile: '5.1' is not another measure",
+        ),
+        ({"total": 221}, "measure 5.1.baseline: unknown key 'total'"),
+    ],
+)
+def test_annual_baseline_errors_name_the_entry(
+    tmp_path: Path, baseline: dict[str, Any], problem: str
+) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(baseline=baseline))
+    assert message.startswith(f"mini.yml: {problem}")

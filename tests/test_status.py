@@ -547,3 +547,42 @@ def test_too_few_points_make_no_control_chart(plan: Plan) -> None:
     result = judge(plan, m, frame, 1)
     assert result.status == ON_TRACK
     assert result.variation == "" and "Too few" in result.spc_summary
+
+
+# A baseline year known only as a total -------------------------------------------------------------
+
+
+def test_annual_baseline_is_shared_pro_rata(plan: Plan) -> None:
+    """Only the 2010-11 total (120) is known: April to September carries 6/12 of it."""
+    m = replace(measure("reduce"), annual_baseline=120.0)
+    frame = values([None] * 12, [9, 9, 9, 9, 9, 9])
+    result = judge(plan, m, frame, 2)
+    assert (result.ytd.baseline, result.target, result.ytd.actual) == (60.0, 57.0, 54.0)
+    assert result.status == ON_TRACK
+    assert result.annual_baseline == 120.0
+    q1 = judge(plan, m, frame, 1)
+    assert q1.quarter_only.baseline == 30.0
+
+
+def test_annual_baseline_follows_another_measures_profile(plan: Plan) -> None:
+    """A winter-heavy profile gives April to June a small share of the annual 120."""
+    m = replace(measure("reduce"), annual_baseline=120.0, baseline_profile="5.1")
+    profile = series(BASELINE, [5, 5, 5, 10, 10, 10, 15, 15, 15, 10, 10, 10])
+    result = status.judge_measure(
+        plan, m, values([None] * 12, [4, 4, 4]), EMPTY_INVENTORY, YEAR, 1, profile=profile
+    )
+    assert result.ytd.baseline == pytest.approx(120 * 15 / 120)
+    assert result.status == ON_TRACK  # 12 against a target of 14.25
+
+
+def test_annual_baseline_profile_must_be_complete(plan: Plan) -> None:
+    m = replace(measure("reduce"), annual_baseline=120.0, baseline_profile="5.1")
+    profile = series(BASELINE, [5, 5, 5, 10, 10, 10])
+    result = status.judge_measure(
+        plan, m, values([None] * 12, [4, 4, 4]), EMPTY_INVENTORY, YEAR, 1, profile=profile
+    )
+    assert result.status == NO_DATA
+    assert (
+        result.reason
+        == "baseline profile (5.1) incomplete in 2010-11: no data for Oct 2010 to Mar 2011"
+    )
