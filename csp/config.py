@@ -16,6 +16,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
 def resolve(path: str | Path) -> Path:
-    """Resolve a user-given path against the project root unless it is absolute."""
+    """Resolve a user-given path against the project root unless it is absolute.
+
+    '..' is folded away, but links are kept as the user named them (../shared may be a link)."""
     path = Path(path).expanduser()
-    return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+    return path if path.is_absolute() else Path(os.path.normpath(PROJECT_ROOT / path))
