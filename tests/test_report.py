@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from csp import report
+from csp import clean, extracts, report
 from csp.metrics import VALUE_COLUMNS
 from csp.periods import FinancialYear
 from csp.plan import Theme
@@ -29,21 +29,6 @@ SCRIPT_COMMENT = "<script>alert(1)</script>"
 TAGGED_STREET = "Tithe <b>Barn</b>"
 # The board's reading of the symbols (BRIEF): what a screen reader must say for each.
 SPOKEN = {"☺": "On track", "☹": "Off track", "-": "No data"}
-INVENTORY_COLUMNS = [
-    "source",
-    "title",
-    "year",
-    "quarter",
-    "file",
-    "status",
-    "note",
-    "first_month",
-    "last_month",
-    "rows_read",
-    "rows_kept",
-    "sha256",
-]
-LOG_COLUMNS = ["source", "file", "change", "rows", "detail"]
 
 DashboardFactory = Callable[..., report.Dashboard]
 
@@ -113,10 +98,10 @@ def make_dashboard(tmp_path: Path) -> DashboardFactory:
             ),
             inventory=inventory
             if inventory is not None
-            else pd.DataFrame(columns=INVENTORY_COLUMNS),
+            else pd.DataFrame(columns=extracts.INVENTORY_COLUMNS),
             cleaning_log=cleaning_log
             if cleaning_log is not None
-            else pd.DataFrame(columns=LOG_COLUMNS),
+            else pd.DataFrame(columns=clean.LOG_COLUMNS),
             produced=dt.datetime(2011, 10, 5, 9, 30),
         )
 
@@ -393,7 +378,7 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
                 "sha256": "",
             },
         ],
-        columns=INVENTORY_COLUMNS,
+        columns=extracts.INVENTORY_COLUMNS,
     )
     log = pd.DataFrame(
         [
@@ -405,7 +390,7 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
                 "detail": "Hardwick <i>ward</i> -> Hardwick",
             }
         ],
-        columns=LOG_COLUMNS,
+        columns=clean.LOG_COLUMNS,
     )
     html = make_dashboard(inventory=inventory, cleaning_log=log).data_quality()
     assert "&lt;img src=x onerror=alert(1)&gt; not on ndtms.net" in html
