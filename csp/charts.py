@@ -179,7 +179,7 @@ def _draw_panel(
         _wrap(f"{measure.id} {measure.title}", 40), fontsize=8, loc="left", color=PALETTE["text"]
     )
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_ylabel(_unit(measure), fontsize=7)
+    ax.set_ylabel(measure.metric.unit, fontsize=7)
     ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if this_year.dropna().empty and baseline.dropna().empty:
@@ -243,10 +243,6 @@ def _legend_handles() -> list[Line2D]:
         point(PALETTE["concern"], "D", "special cause: concern"),
         point(PALETTE["neutral"], "o", "special cause: neutral"),
     ]
-
-
-def _unit(measure: Measure) -> str:
-    return measure.metric.unit or ""
 
 
 def _describe(

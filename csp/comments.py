@@ -15,11 +15,11 @@ import string
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from csp.periods import month_abbr
+import pandas as pd
+
+from csp.periods import month_span
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from csp.status import Comparison, QuarterResult
 
 COMPARISON_FIGURES = (
@@ -233,7 +233,7 @@ def status_figures(result: QuarterResult, history: list[QuarterResult]) -> _Figu
             abs_vs_target_pct=None if pct is None else abs(pct),
             target_side="above" if vs_target > 0 else "below" if vs_target < 0 else "on",
             data_to=result.data_to,
-            months=_months_label(result.months),
+            months=month_span([pd.Period(m, freq="M") for m in result.months]) or None,
         )
     if result.projection is not None and result.annual_baseline:
         change = result.projection - result.annual_baseline
@@ -333,15 +333,6 @@ def _listing(items: list[str]) -> str | None:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _months_label(months: tuple[str, ...]) -> str | None:
-    if not months:
-        return None
-    import pandas as pd
-
-    first, last = pd.Period(months[0], freq="M"), pd.Period(months[-1], freq="M")
-    return f"{month_abbr(first)}-{month_abbr(last)}" if first != last else month_abbr(first)
-
-
 def notes_for(
     measure_id: str,
     quarter: str,
@@ -389,9 +380,5 @@ def write_comments(
         computed = render(result.measure.comment, figures)
         if not result.has_data and not notes and not computed:
             computed = f"No data: {result.reason}."
-        comments.append(" ".join(_sentence(p) for p in [*notes, computed] if p))
+        comments.append(" ".join(p.strip() for p in [*notes, computed] if p))
     return comments
-
-
-def _sentence(text: str) -> str:
-    return text.strip()

@@ -16,6 +16,14 @@ from csp import config
 from csp.clean import Cleaned
 
 TEXT_STATUS_COLUMNS = (
+    "plan",
+    "year",
+    "measure_id",
+    "theme",
+    "measure",
+    "direction",
+    "quarter",
+    "status",
     "comment",
     "reason",
     "data_to",
@@ -117,9 +125,8 @@ class Layout:
     def read_statuses(self) -> pd.DataFrame:
         """Text stays text (an analyst's note of 'N/A' is a note); only empty figures are NaN."""
         statuses = pd.read_csv(self.statuses, dtype=str, keep_default_na=False)
-        text = {"plan", "year", "measure_id", "theme", "measure", "direction", "quarter", "status"}
         for column in statuses.columns:
-            if column not in text and column not in TEXT_STATUS_COLUMNS:
+            if column not in TEXT_STATUS_COLUMNS:
                 statuses[column] = pd.to_numeric(
                     statuses[column].replace("", None), errors="coerce"
                 )

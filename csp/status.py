@@ -361,23 +361,20 @@ def judge_significance(
     """Is the YTD actual beyond chance from the target? Exact Poisson for counts, binomial for
     proportions; supplied figures come without the records to test."""
     kind = measure.metric.kind
+    judged = {
+        "direction": measure.direction,
+        "lower_is_better": measure.lower_is_better,
+        "alpha": alpha,
+    }
     if kind in ("count", "repeat"):
-        p_value = significance.count_p_value(round(comparison.actual), max(target, 0.0))
+        result = significance.judge_count(round(comparison.actual), max(target, 0.0), **judged)
     elif kind == "proportion" and comparison.denominator and 0 <= target <= 100:
-        p_value = significance.proportion_p_value(
-            round(comparison.numerator), round(comparison.denominator), target / 100
+        result = significance.judge_proportion(
+            round(comparison.numerator), round(comparison.denominator), target / 100, **judged
         )
     else:
         return None, ""
-    label = significance.significance_label(
-        p_value,
-        comparison.actual,
-        target,
-        direction=measure.direction,
-        lower_is_better=measure.lower_is_better,
-        alpha=alpha,
-    )
-    return p_value, label
+    return result.p_value, result.label
 
 
 def improvement_of(measure: Measure) -> str:
