@@ -120,8 +120,8 @@ def run_quarter(
         report.export_html(
             report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title
         )
-        statuses = processed.Layout(processed_stage).read_statuses()
-        shutil.copyfile(processed.Layout(processed_stage).statuses, report_stage / "statuses.csv")
+        statuses = processed.RunFolder(processed_stage).read_statuses()
+        shutil.copyfile(processed.RunFolder(processed_stage).statuses, report_stage / "statuses.csv")
         workbook.write_statuses_xlsx(statuses, report_stage / "statuses.xlsx", title)
         index.write_run_record(
             report_stage,

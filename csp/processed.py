@@ -50,7 +50,7 @@ def default_report_dir(plan: str, year: str, quarter: int) -> Path:
 
 
 @dataclass(frozen=True)
-class Layout:
+class RunFolder:
     """Names of the files in one processed folder: the only place that knows them."""
 
     folder: Path

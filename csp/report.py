@@ -78,14 +78,14 @@ class Dashboard:
 
     @classmethod
     def from_run(cls, run: QuarterRun) -> Dashboard:
-        layout = run.layout
+        folder = run.folder
         return cls(
             run=run,
-            statuses=layout.read_statuses(),
-            values=layout.read_measure_values(),
-            breakdowns=layout.read_breakdowns(),
-            inventory=layout.read_inventory(),
-            cleaning_log=layout.read_cleaning_log(),
+            statuses=folder.read_statuses(),
+            values=folder.read_measure_values(),
+            breakdowns=folder.read_breakdowns(),
+            inventory=folder.read_inventory(),
+            cleaning_log=folder.read_cleaning_log(),
             produced=dt.datetime.now(),
         )
 

@@ -23,7 +23,7 @@ class QuarterRun:
     year: FinancialYear
     quarter: int
     raw_dir: Path
-    layout: processed.Layout
+    folder: processed.RunFolder
     report_dir: Path
 
     @classmethod
@@ -49,7 +49,7 @@ class QuarterRun:
             year=fy,
             quarter=q,
             raw_dir=config.resolve(raw_dir) if raw_dir else the_plan.raw_dir,
-            layout=processed.Layout(
+            folder=processed.RunFolder(
                 config.resolve(processed_dir)
                 if processed_dir
                 else processed.default_processed_dir(the_plan.name, str(fy), q)

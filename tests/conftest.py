@@ -62,3 +62,24 @@ def stockton_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> 
         messages=messages,
         reports_root=reports_root,
     )
+
+
+@pytest.fixture(scope="session")
+def city_q3(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """City of London 2021-22 Q3 on the real police.uk download in ../shared: its processed folder."""
+    from shared_data import shared_path
+
+    from csp.pipeline import run_quarter
+
+    raw = shared_path("data", "police-uk")
+    root = tmp_path_factory.mktemp("city")
+    run_quarter(
+        "city-of-london",
+        "2021-22",
+        3,
+        raw_dir=raw,
+        processed_root=root / "processed",
+        reports_root=root / "reports",
+        progress=lambda _: None,
+    )
+    return root / "processed" / "city-of-london" / "2021-22" / "Q3"

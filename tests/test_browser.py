@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from csp import config
-from csp.processed import Layout
+from csp.processed import RunFolder
 
 CHROMIUM = Path(os.environ.get("CSP_CHROMIUM", "/usr/bin/chromium"))
 FLAGS = [
@@ -104,7 +104,7 @@ def test_table_cells_equal_statuses_csv(dashboard: Visit, stockton_run: SimpleNa
             comment: row.querySelector('td.comment').textContent.trim(),
         }))""",
     )
-    statuses = Layout(stockton_run.processed / "Q2").read_statuses()
+    statuses = RunFolder(stockton_run.processed / "Q2").read_statuses()
     assert len(rows) == statuses["measure_id"].nunique() == 19
     for row in rows:
         ours = statuses[statuses["measure_id"] == row["id"]].set_index("quarter")

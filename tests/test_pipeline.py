@@ -16,7 +16,7 @@ from shared_data import shared_path
 
 from csp.errors import RunError
 from csp.pipeline import run_quarter
-from csp.processed import Layout
+from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
 SYMBOLS = {"☺": "on_track", "☹": "off_track", "-": "no_data"}
@@ -44,7 +44,7 @@ def seed_rows() -> list[dict[str, str]]:
 
 
 def read_statuses(run: SimpleNamespace) -> pd.DataFrame:
-    return Layout(run.processed / "Q2").read_statuses()
+    return RunFolder(run.processed / "Q2").read_statuses()
 
 
 def test_seed_statuses_reproduced_38_of_38(stockton_run: SimpleNamespace) -> None:
@@ -328,7 +328,7 @@ def test_absent_extract_gives_no_data_and_a_data_quality_line(
         reports_root=tmp_path / "reports",
         progress=lambda _: None,
     )
-    statuses = Layout(tmp_path / "processed" / "stockton" / "2011-12" / "Q2").read_statuses()
+    statuses = RunFolder(tmp_path / "processed" / "stockton" / "2011-12" / "Q2").read_statuses()
     row = statuses[(statuses["measure_id"] == "2.1") & (statuses["quarter"] == "Q2")].iloc[0]
     assert row["status"] == "no_data"
     assert row["reason"] == "extract missing (section27 2011-12 Q2)"

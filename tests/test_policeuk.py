@@ -16,7 +16,7 @@ from csp.errors import ExtractError, PlanError
 from csp.periods import FinancialYear
 from csp.pipeline import run_quarter
 from csp.plan import load_plan
-from csp.processed import Layout
+from csp.processed import RunFolder
 
 HEADER = list(policeuk.COLUMNS.values())
 CITY_LSOAS = {
@@ -335,7 +335,7 @@ def test_each_year_runs_to_its_last_quarter_with_data(
         reports_root=tmp_path / "reports",
         progress=lambda _: None,
     )
-    statuses = Layout(
+    statuses = RunFolder(
         tmp_path / "processed" / "city-of-london" / year / f"Q{quarter}"
     ).read_statuses()
     assert len(statuses) == 10 * quarter

@@ -13,7 +13,7 @@ import pytest
 from csp import config, processed
 from csp.clean import LOG_COLUMNS, Cleaned
 from csp.extracts import INVENTORY_COLUMNS
-from csp.processed import Layout
+from csp.processed import RunFolder
 
 
 def statuses_frame() -> pd.DataFrame:
@@ -74,11 +74,11 @@ def breakdowns_frame() -> pd.DataFrame:
 
 
 @pytest.fixture
-def measured(tmp_path: Path) -> Layout:
+def measured(tmp_path: Path) -> RunFolder:
     """A processed folder after 02_measures (the folder does not exist beforehand)."""
-    layout = Layout(tmp_path / "stockton" / "2011-12" / "Q2")
-    layout.write_measures(measure_values_frame(), statuses_frame(), breakdowns_frame())
-    return layout
+    folder = RunFolder(tmp_path / "stockton" / "2011-12" / "Q2")
+    folder.write_measures(measure_values_frame(), statuses_frame(), breakdowns_frame())
+    return folder
 
 
 def test_run_dir_is_plan_then_year_then_quarter(tmp_path: Path) -> None:
@@ -97,17 +97,17 @@ def test_default_folders_sit_under_the_project_folders() -> None:
 
 def test_layout_names_the_files_the_readme_documents(tmp_path: Path) -> None:
     """Analysts open these by name in JupyterLab; the README lists them."""
-    layout = Layout(tmp_path)
+    folder = RunFolder(tmp_path)
     names = {
         path.relative_to(tmp_path).as_posix()
         for path in (
-            layout.clean_dir,
-            layout.inventory,
-            layout.cleaning_log,
-            layout.commentary,
-            layout.measure_values,
-            layout.statuses,
-            layout.breakdowns,
+            folder.clean_dir,
+            folder.inventory,
+            folder.cleaning_log,
+            folder.commentary,
+            folder.measure_values,
+            folder.statuses,
+            folder.breakdowns,
         )
     }
     assert names == {
@@ -121,13 +121,13 @@ def test_layout_names_the_files_the_readme_documents(tmp_path: Path) -> None:
     }
 
 
-def test_write_measures_creates_the_folder_and_its_three_files(measured: Layout) -> None:
+def test_write_measures_creates_the_folder_and_its_three_files(measured: RunFolder) -> None:
     assert measured.measure_values.is_file()
     assert measured.statuses.is_file()
     assert measured.breakdowns.is_file()
 
 
-def test_statuses_keep_blank_text_as_empty_strings(measured: Layout) -> None:
+def test_statuses_keep_blank_text_as_empty_strings(measured: RunFolder) -> None:
     """The dashboard prints these cells; NaN would show as 'nan' in a comment or reason."""
     statuses = measured.read_statuses()
     for column in processed.TEXT_STATUS_COLUMNS:
@@ -139,12 +139,12 @@ def test_statuses_keep_blank_text_as_empty_strings(measured: Layout) -> None:
     assert statuses.loc[1, "reason"] == "NDTMS Q2 is not yet published"
 
 
-def test_statuses_keep_measure_ids_as_text(measured: Layout) -> None:
+def test_statuses_keep_measure_ids_as_text(measured: RunFolder) -> None:
     """Measure 1.10 is not measure 1.1."""
     assert measured.read_statuses()["measure_id"].tolist() == ["1.10", "4.3"]
 
 
-def test_statuses_keep_numbers_as_numbers_and_missing_numbers_as_nan(measured: Layout) -> None:
+def test_statuses_keep_numbers_as_numbers_and_missing_numbers_as_nan(measured: RunFolder) -> None:
     statuses = measured.read_statuses()
     assert statuses["actual"].dtype.kind == "f"
     assert statuses.loc[0, "actual"] == 144.0
@@ -153,11 +153,11 @@ def test_statuses_keep_numbers_as_numbers_and_missing_numbers_as_nan(measured: L
     assert math.isnan(statuses.loc[1, "projection"])
 
 
-def test_statuses_round_trip_as_written(measured: Layout) -> None:
+def test_statuses_round_trip_as_written(measured: RunFolder) -> None:
     pd.testing.assert_frame_equal(measured.read_statuses(), statuses_frame(), check_dtype=False)
 
 
-def test_measure_values_keep_the_blank_item_and_text_year(measured: Layout) -> None:
+def test_measure_values_keep_the_blank_item_and_text_year(measured: RunFolder) -> None:
     values = measured.read_measure_values()
     assert values["item"].tolist() == ["", "", "High Street in Stockton Town Centre"]
     assert values["year"].tolist() == ["2010-11", "2011-12", "2011-12"]
@@ -167,13 +167,13 @@ def test_measure_values_keep_the_blank_item_and_text_year(measured: Layout) -> N
 
 def test_measure_values_year_stays_text_when_it_looks_like_a_number(tmp_path: Path) -> None:
     """A year column must never become an int, or '2011-12' comparisons silently match nothing."""
-    layout = Layout(tmp_path)
+    folder = RunFolder(tmp_path)
     values = measure_values_frame().assign(year="2011")
-    layout.write_measures(values, statuses_frame(), breakdowns_frame())
-    assert layout.read_measure_values()["year"].tolist() == ["2011", "2011", "2011"]
+    folder.write_measures(values, statuses_frame(), breakdowns_frame())
+    assert folder.read_measure_values()["year"].tolist() == ["2011", "2011", "2011"]
 
 
-def test_breakdowns_keep_measure_ids_as_text(measured: Layout) -> None:
+def test_breakdowns_keep_measure_ids_as_text(measured: RunFolder) -> None:
     breakdowns = measured.read_breakdowns()
     assert breakdowns["measure_id"].tolist() == ["5.2"]
     assert breakdowns["item"].tolist() == ["High Street in Stockton Town Centre"]
@@ -253,11 +253,11 @@ def commentary_frame() -> pd.DataFrame:
 
 
 @pytest.fixture
-def cleaned(tmp_path: Path) -> Layout:
+def cleaned(tmp_path: Path) -> RunFolder:
     """A processed folder after 01_clean, with one table of records and one empty table."""
     empty = crime_table().iloc[0:0]
-    layout = Layout(tmp_path / "stockton" / "2011-12" / "Q1")
-    layout.write_cleaned(
+    folder = RunFolder(tmp_path / "stockton" / "2011-12" / "Q1")
+    folder.write_cleaned(
         Cleaned(
             tables={"police_crime": crime_table(), "marac": empty},
             inventory=inventory_frame(),
@@ -265,30 +265,30 @@ def cleaned(tmp_path: Path) -> Layout:
         ),
         commentary_frame(),
     )
-    return layout
+    return folder
 
 
-def test_cleaned_tables_round_trip_with_their_types(cleaned: Layout) -> None:
+def test_cleaned_tables_round_trip_with_their_types(cleaned: RunFolder) -> None:
     tables = cleaned.read_tables()
     assert sorted(tables) == ["marac", "police_crime"]
     pd.testing.assert_frame_equal(tables["police_crime"], crime_table())
 
 
-def test_an_empty_cleaned_table_keeps_its_columns_and_types(cleaned: Layout) -> None:
+def test_an_empty_cleaned_table_keeps_its_columns_and_types(cleaned: RunFolder) -> None:
     """A missing extract leaves an empty table; the measures step still selects its columns."""
     table = cleaned.read_tables()["marac"]
     assert table.empty
     pd.testing.assert_series_equal(table.dtypes, crime_table().dtypes)
 
 
-def test_cleaned_text_keeps_blank_and_missing_apart(cleaned: Layout) -> None:
+def test_cleaned_text_keeps_blank_and_missing_apart(cleaned: RunFolder) -> None:
     offender = cleaned.read_tables()["police_crime"]["offender_id"]
     assert offender[0] == "P1"
     assert offender[1] is pd.NA
     assert offender[2] == ""
 
 
-def test_inventory_round_trips_as_text_with_blank_months(cleaned: Layout) -> None:
+def test_inventory_round_trips_as_text_with_blank_months(cleaned: RunFolder) -> None:
     """Coverage tests `if first_month`: NaN is truthy, so a blank must come back as ''."""
     inventory = cleaned.read_inventory()
     assert list(inventory.columns) == INVENTORY_COLUMNS
@@ -300,7 +300,7 @@ def test_inventory_round_trips_as_text_with_blank_months(cleaned: Layout) -> Non
     assert read["rows_kept"] == "3"
 
 
-def test_inventory_feeds_coverage(cleaned: Layout) -> None:
+def test_inventory_feeds_coverage(cleaned: RunFolder) -> None:
     """The inventory read back is what extracts.coverage needs: only files read cover months."""
     from csp.extracts import coverage
 
@@ -309,7 +309,7 @@ def test_inventory_feeds_coverage(cleaned: Layout) -> None:
     assert covered["marac"] == set()
 
 
-def test_cleaning_log_round_trips_with_row_counts_as_numbers(cleaned: Layout) -> None:
+def test_cleaning_log_round_trips_with_row_counts_as_numbers(cleaned: RunFolder) -> None:
     log = cleaned.read_cleaning_log()
     assert list(log.columns) == LOG_COLUMNS
     assert log.loc[0, "rows"] == 1
@@ -320,18 +320,18 @@ def test_cleaning_log_round_trips_with_row_counts_as_numbers(cleaned: Layout) ->
 
 def test_an_empty_cleaning_log_reads_back_empty(tmp_path: Path) -> None:
     """Clean extracts change nothing; the log is then just a header and must still read."""
-    layout = Layout(tmp_path)
-    layout.write_cleaned(
+    folder = RunFolder(tmp_path)
+    folder.write_cleaned(
         Cleaned(tables={}, inventory=inventory_frame(), log=pd.DataFrame(columns=LOG_COLUMNS)),
         commentary_frame(),
     )
-    log = layout.read_cleaning_log()
+    log = folder.read_cleaning_log()
     assert log.empty
     assert list(log.columns) == LOG_COLUMNS
-    assert layout.read_tables() == {}
+    assert folder.read_tables() == {}
 
 
-def test_commentary_keeps_measure_ids_as_text(cleaned: Layout) -> None:
+def test_commentary_keeps_measure_ids_as_text(cleaned: RunFolder) -> None:
     commentary = cleaned.read_commentary()
     assert commentary.to_dict("records") == [
         {"measure": "1.10", "quarter": "Q1", "note": "No consultation carried out YTD"}
@@ -346,7 +346,7 @@ def test_read_text_csv_keeps_na_words_as_text(tmp_path: Path) -> None:
 
 
 def test_statuses_keep_a_comment_that_reads_like_a_missing_value(tmp_path: Path) -> None:
-    layout = Layout(tmp_path)
+    folder = RunFolder(tmp_path)
     statuses = statuses_frame().assign(comment=["N/A", "None"])
-    layout.write_measures(measure_values_frame(), statuses, breakdowns_frame())
-    assert layout.read_statuses()["comment"].tolist() == ["N/A", "None"]
+    folder.write_measures(measure_values_frame(), statuses, breakdowns_frame())
+    assert folder.read_statuses()["comment"].tolist() == ["N/A", "None"]

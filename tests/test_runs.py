@@ -26,9 +26,9 @@ def elsewhere(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_default_folders_come_from_the_plan_and_the_project(elsewhere: Path) -> None:
     run = QuarterRun.from_parameters("stockton", "2011-12", 2)
     assert run.raw_dir == config.PROJECT_ROOT / "data" / "raw" / "stockton"
-    assert run.layout.folder == config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2"
+    assert run.folder.folder == config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2"
     assert run.report_dir == config.REPORTS_DIR / "stockton" / "2011-12" / "Q2"
-    for folder in (run.raw_dir, run.layout.folder, run.report_dir):
+    for folder in (run.raw_dir, run.folder.folder, run.report_dir):
         assert not folder.is_relative_to(elsewhere)
 
 
@@ -50,7 +50,7 @@ def test_explicit_relative_folders_resolve_from_the_project_root(elsewhere: Path
         report_dir="build/report",
     )
     assert run.raw_dir == config.PROJECT_ROOT.parent / "shared" / "data" / "stockton"
-    assert run.layout.folder == config.PROJECT_ROOT / "build" / "processed"
+    assert run.folder.folder == config.PROJECT_ROOT / "build" / "processed"
     assert run.report_dir == config.PROJECT_ROOT / "build" / "report"
 
 
@@ -65,7 +65,7 @@ def test_explicit_absolute_folders_are_used_as_given(tmp_path: Path) -> None:
         report_dir=tmp_path / "report",
     )
     assert run.raw_dir == tmp_path / "raw"
-    assert run.layout.folder == tmp_path / ".Q2.staging-1234"
+    assert run.folder.folder == tmp_path / ".Q2.staging-1234"
     assert run.report_dir == tmp_path / "report"
 
 
