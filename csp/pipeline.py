@@ -121,7 +121,9 @@ def run_quarter(
             report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title
         )
         statuses = processed.RunFolder(processed_stage).read_statuses()
-        shutil.copyfile(processed.RunFolder(processed_stage).statuses, report_stage / "statuses.csv")
+        shutil.copyfile(
+            processed.RunFolder(processed_stage).statuses, report_stage / "statuses.csv"
+        )
         workbook.write_statuses_xlsx(statuses, report_stage / "statuses.xlsx", title)
         index.write_run_record(
             report_stage,
