@@ -8,6 +8,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+LAB_VENV := .venv-lab
 SAMPLE := data/raw/stockton/2011-12/commentary.csv
 CHROMIUM ?= /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -53,8 +54,16 @@ format: $(INSTALLED) ## format code and notebooks with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-lab: $(INSTALLED) ## open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+# JupyterLab lives in its own venv: its dependencies (jupyter-events, jsonschema's format checks)
+# would add seconds to every `csp run` process if they were installed beside csp.
+$(LAB_VENV)/.installed: | $(INSTALLED)
+	$(PYTHON) -m venv $(LAB_VENV)
+	$(LAB_VENV)/bin/python -m pip install --quiet 'jupyterlab>=4.2'
+	$(BIN)/python -m ipykernel install --prefix $(LAB_VENV) --name python3 --display-name 'Python 3 (csp)'
+	@touch $@
+
+lab: $(LAB_VENV)/.installed ## open the notebooks in JupyterLab (its own venv; the kernel is .venv's csp)
+	$(LAB_VENV)/bin/jupyter lab notebooks/
 
 bench: $(SAMPLE) ## time one quarter's run and its steps; prints figures
 	$(BIN)/python benchmarks/bench_run.py

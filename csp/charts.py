@@ -18,8 +18,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle
+from matplotlib.ticker import MaxNLocator
 
-from csp import metrics, status
+from csp import metrics
 from csp.periods import MONTH_ABBR, FinancialYear, month_label
 from csp.plan import Measure, Plan, Theme
 
@@ -35,6 +36,9 @@ PALETTE = {
     "grid": "#E5E5E5",
     "text": "#0B0C0C",
 }
+PANEL_WIDTH, PANEL_HEIGHT, LEGEND_HEIGHT = 3.7, 2.55, 0.45  # inches
+DPI = 100
+NO_FIGURES = pd.Series(dtype=float)
 POINT_COLOURS = {
     "special_cause_improvement": PALETTE["improvement"],
     "special_cause_concern": PALETTE["concern"],
@@ -60,29 +64,28 @@ def theme_chart(
     plan: Plan,
     values: pd.DataFrame,
     statuses: pd.DataFrame,
+    control_charts: pd.DataFrame,
     year: FinancialYear,
     quarter: int,
 ) -> tuple[Figure, str]:
-    """Small multiples for a theme, one control chart per measure, and their text alternative."""
+    """Small multiples for a theme, one control chart per measure, and their text alternative.
+
+    The control charts are the ones the judgement made (control_charts.csv): drawn, not redone."""
     baseline_year = plan.baseline_for(year)
     measures = list(theme.measures)
     columns = min(3, len(measures))
     rows = math.ceil(len(measures) / columns)
-    figure = Figure(figsize=(3.7 * columns, 2.55 * rows + 0.45), dpi=100, layout="constrained")
-    axes = figure.subplots(rows, columns, squeeze=False)
+    width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + LEGEND_HEIGHT
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw=_margins(width, height))
     descriptions = []
+    figures = metrics.main_figures(values, plan)
     for index, measure in enumerate(measures):
         ax = axes[index // columns][index % columns]
         row = _status_row(statuses, measure, quarter)
-        months = _months(row)
-        target = None if row is None or pd.isna(row["target"]) else float(row["target"])
-        chart = (
-            status.control_chart(values, measure, year, baseline_year, months, target)
-            if months
-            else None
-        )
-        this_year = metrics.monthly_series(values, measure, year)
-        baseline = metrics.monthly_series(values, measure, baseline_year)
+        chart = _judged_chart(control_charts, measure)
+        this_year = figures.get((measure.id, str(year)), NO_FIGURES)
+        baseline = figures.get((measure.id, str(baseline_year)), NO_FIGURES)
         _draw_panel(ax, measure, this_year, baseline, chart, year, baseline_year)
         if chart is not None and row is not None:
             _draw_icons(ax, row["variation"], row["assurance"])
@@ -90,7 +93,7 @@ def theme_chart(
     for index in range(len(measures), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
     figure.legend(
-        handles=_legend_handles(), loc="outside lower center", ncols=4, frameon=False, fontsize=7
+        handles=_legend_handles(), loc="lower center", ncols=4, frameon=False, fontsize=7
     )
     alt = (
         f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
@@ -99,17 +102,26 @@ def theme_chart(
     return figure, alt
 
 
+def _margins(width: float, height: float) -> dict[str, float]:
+    """Fixed margins in inches: a layout engine would cost more than all the drawing."""
+    return {
+        "left": 0.55 / width,
+        "right": 1 - 0.12 / width,
+        "top": 1 - 0.62 / height,
+        "bottom": (LEGEND_HEIGHT + 0.3) / height,
+        "wspace": 0.75 / PANEL_WIDTH * 2,
+        "hspace": 0.95 / PANEL_HEIGHT * 2,
+    }
+
+
 def _status_row(statuses: pd.DataFrame, measure: Measure, quarter: int) -> pd.Series | None:
     rows = statuses[(statuses["measure_id"] == measure.id) & (statuses["quarter"] == f"Q{quarter}")]
     return None if rows.empty else rows.iloc[0]
 
 
-def _months(row: pd.Series | None) -> list[str]:
-    """The months a status was judged on, from statuses.csv's 'YYYY-MM to YYYY-MM'."""
-    if row is None or not row["months"]:
-        return []
-    first, _, last = str(row["months"]).partition(" to ")
-    return [str(m) for m in pd.period_range(first, last, freq="M")]
+def _judged_chart(control_charts: pd.DataFrame, measure: Measure) -> pd.DataFrame | None:
+    chart = control_charts[control_charts["measure_id"] == measure.id]
+    return None if chart.empty else chart.set_index("month")
 
 
 def _draw_panel(
@@ -141,45 +153,18 @@ def _draw_panel(
             zorder=3,
         )
     if chart is not None:
-        x = [position[m] for m in chart.index]
-        for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
-            ax.plot(
-                x,
-                chart[column].to_numpy(),
-                color=PALETTE["limits"],
-                linestyle=style,
-                linewidth=1,
-                zorder=2,
-            )
-        ax.plot(
-            x,
-            chart["target"].to_numpy(),
-            color=PALETTE["target"],
-            linestyle="-.",
-            linewidth=1.2,
-            zorder=2,
-        )
-        special = chart[chart["point_type"] != "common_cause"]
-        for point_type, group in special.groupby("point_type"):
-            ax.scatter(
-                [position[m] for m in group.index],
-                group["value"].to_numpy(),
-                s=30,
-                color=POINT_COLOURS[point_type],
-                edgecolors=PALETTE["text"],
-                linewidths=0.5,
-                marker="D" if point_type == "special_cause_concern" else "o",
-                zorder=4,
-            )
+        _draw_control_chart(ax, chart, position)
     ax.axvline(11.5, color=PALETTE["grid"], linewidth=1)
     ticks = list(range(0, 24, 3))
     ax.set_xticks(ticks, [_tick_label(months[i]) for i in ticks], fontsize=6.5)
     ax.set_xlim(-0.5, 23.5)
     ax.set_title(
-        _wrap(f"{measure.id} {measure.title}", 40), fontsize=8, loc="left", color=PALETTE["text"]
+        _wrap(f"{measure.id} {measure.title}", 36), fontsize=8, loc="left", color=PALETTE["text"]
     )
     ax.tick_params(axis="y", labelsize=7)
-    ax.set_ylabel(measure.metric.unit, fontsize=7)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    metric = measure.metric
+    ax.set_ylabel(metric.kind.axis_label(metric.unit, metric.options), fontsize=7)
     ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.6)
     ax.spines[["top", "right"]].set_visible(False)
     if this_year.dropna().empty and baseline.dropna().empty:
@@ -187,6 +172,32 @@ def _draw_panel(
         ax.set_yticks([])
     else:
         ax.set_ylim(bottom=0)
+
+
+def _draw_control_chart(ax: Axes, chart: pd.DataFrame, position: dict[str, int]) -> None:
+    """Mean, process limits, monthly target and the special-cause points the judgement found."""
+    x = [position[m] for m in chart.index]
+    for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
+        ax.plot(
+            x, chart[column].to_numpy(), color=PALETTE["limits"], linestyle=style, linewidth=1,
+            zorder=2,
+        )  # fmt: skip
+    ax.plot(
+        x, chart["target"].to_numpy(), color=PALETTE["target"], linestyle="-.", linewidth=1.2,
+        zorder=2,
+    )  # fmt: skip
+    special = chart[chart["point_type"] != "common_cause"]
+    for point_type, group in special.groupby("point_type"):
+        ax.scatter(
+            [position[m] for m in group.index],
+            group["value"].to_numpy(),
+            s=30,
+            color=POINT_COLOURS[point_type],
+            edgecolors=PALETTE["text"],
+            linewidths=0.5,
+            marker="D" if point_type == "special_cause_concern" else "o",
+            zorder=4,
+        )
 
 
 def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
@@ -258,13 +269,17 @@ def _describe(
         return f"{measure.id}: no figures yet this year."
     first, last = present.index[0], present.index[-1]
     months = f"{month_label(first)} to {month_label(last)}"
-    unit = f" {measure.metric.unit}" if measure.metric.unit else ""
-    if measure.metric.kind in ("count", "repeat"):
+    metric = measure.metric
+    kind, label = metric.kind, metric.kind.axis_label(metric.unit, metric.options)
+    unit = f" {label}" if label else ""
+    if not kind.level:
         same = baseline.reindex([str(pd.Period(m, freq="M") - 12) for m in present.index]).dropna()
         base_text = (
-            f", against {same.sum():.0f} in the same months of {baseline_year}" if len(same) else ""
+            f", against {kind.format(same.sum())} in the same months of {baseline_year}"
+            if len(same)
+            else ""
         )
-        text = f"{measure.id}: {present.sum():.0f}{unit} from {months}{base_text}."
+        text = f"{measure.id}: {kind.format(present.sum())}{unit} from {months}{base_text}."
     else:
         text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({month_label(last)})."
     if row is not None and row["spc_summary"]:

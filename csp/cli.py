@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csp import __version__
+from csp import __version__, config, parameters
 from csp.errors import CspError
 
 
@@ -35,33 +35,44 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run(args: argparse.Namespace) -> None:
+    """Arguments are checked before the pipeline (papermill, pandas) is imported: a typo is
+    answered at once."""
+    parameters.check_run(args.plan, args.year, args.quarter)
+    from csp.pipeline import run_quarter  # deferred: seconds of imports a typo need not pay
+
+    run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir)
+
+
+def validate(args: argparse.Namespace) -> None:
+    parameters.existing_plan(args.plan)
+    from csp.plan import load_plan  # deferred, as for run
+
+    plan = load_plan(args.plan)
+    print(f"{plan.path.name}: valid; {len(plan.themes)} themes, {len(plan.measures)} measures")
+    for theme in plan.themes:
+        for measure in theme.measures:
+            print(f"  {theme.name:<16} {measure.id:<5} {measure.title}")
+
+
+def index(args: argparse.Namespace) -> None:
+    from csp.index import build_index  # deferred, as for run
+
+    root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
+    print(f"csp: index written to {build_index(root)}")
+
+
+def plans(args: argparse.Namespace) -> None:
+    print("\n".join(config.available_plans()))
+
+
+COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "run":
-            from csp.pipeline import run_quarter
-
-            run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir)
-        elif args.command == "validate":
-            from csp.plan import load_plan
-
-            plan = load_plan(args.plan)
-            print(
-                f"{plan.path.name}: valid; {len(plan.themes)} themes, {len(plan.measures)} measures"
-            )
-            for theme in plan.themes:
-                for measure in theme.measures:
-                    print(f"  {theme.name:<16} {measure.id:<5} {measure.title}")
-        elif args.command == "index":
-            from csp import config
-            from csp.index import build_index
-
-            root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
-            print(f"csp: index written to {build_index(root)}")
-        elif args.command == "plans":
-            from csp.plan import available_plans
-
-            print("\n".join(available_plans()))
+        COMMANDS[args.command](args)
     except CspError as exc:
         print(f"csp: error: {exc}", file=sys.stderr)
         return 1

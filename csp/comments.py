@@ -20,7 +20,8 @@ import pandas as pd
 from csp.periods import month_span
 
 if TYPE_CHECKING:
-    from csp.status import Comparison, QuarterResult
+    from csp.kinds import Comparison
+    from csp.status import QuarterResult
 
 COMPARISON_FIGURES = (
     "actual",

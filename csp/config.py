@@ -8,10 +8,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-RAW_DIR = PROJECT_ROOT / "data" / "raw"
 PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
 REPORTS_DIR = PROJECT_ROOT / "reports"
-SAMPLES_DIR = PROJECT_ROOT / "samples"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
@@ -21,3 +19,15 @@ def resolve(path: str | Path) -> Path:
     '..' is folded away, but links are kept as the user named them (../shared may be a link)."""
     path = Path(path).expanduser()
     return path if path.is_absolute() else Path(os.path.normpath(PROJECT_ROOT / path))
+
+
+def plan_path(name_or_path: str | Path) -> Path:
+    """A plan is named (`stockton` -> plans/stockton.yml) or given as a path to a YAML file."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yml", ".yaml"}:
+        return resolve(candidate)
+    return PLANS_DIR / f"{name_or_path}.yml"
+
+
+def available_plans() -> list[str]:
+    return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))

@@ -16,7 +16,8 @@ import pandas as pd
 
 from csp import config
 from csp.errors import ExtractError
-from csp.periods import FinancialYear, parse_quarter
+from csp.parameters import parse_quarter
+from csp.periods import FinancialYear
 from csp.plan import ExtractSpec, Plan
 
 ROW = "_row"

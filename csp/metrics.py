@@ -1,57 +1,66 @@
 """Measure values: monthly figures for every measure, counted from the cleaned record-level tables.
 
-Every kind of figure is made additive by month, so a year-to-date value is a plain sum:
-- count: records matching the filter, by the month they are dated;
-- repeat: subjects (callers, victims, offenders) reaching `min_records` records within the financial
-  year, counted in the month of the record that makes them a repeat;
-- proportion: numerator and denominator records by month (snapshots: the rows of each quarter's file);
-- supplied: a figure a partner supplies already aggregated, at the month it refers to.
-Months no extract covers are left empty (NaN), never zero: missing data is not a count of nothing.
+Each measure's kind (`csp.kinds`) makes its figure additive by month where it can, so a year to date
+is a plain sum. Besides the main series a measure may have context figures, breakdowns (wards,
+streets) and the rest of a proportion's records by category. Months no extract covers are left empty
+(NaN), never zero: missing data is not a count of nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from csp import comments
+from csp.kinds.count import Count
 from csp.periods import FinancialYear
-from csp.plan import Condition, Measure, MetricSpec, Plan
+from csp.plan import Measure, MetricSpec, Plan
+from csp.records import MONTH, condition_mask, filter_rows, stacked
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
+QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
+KEY_SEPARATOR = "\x1f"
 
 
-def filter_rows(table: pd.DataFrame, conditions: Iterable[Condition]) -> pd.DataFrame:
-    """Keep the rows meeting every condition (a value, a list of values, or 'not' these)."""
-    mask = pd.Series(True, index=table.index)
-    for condition in conditions:
-        matches = table[condition.column].isin(list(condition.values))
-        mask &= ~matches if condition.negate else matches
-    return table[mask]
+@dataclass(frozen=True)
+class SeriesRecords:
+    """The records behind one series of a measure (main, a context figure, a breakdown item...)."""
+
+    series: str
+    item: str
+    metric: MetricSpec
+    records: pd.DataFrame
+    covered: frozenset[str]
 
 
 def records_for(metric: MetricSpec, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The records of every source of a metric, stacked, filtered by its `where`."""
-    frames = [tables[source] for source in metric.sources if source in tables]
-    if not frames:
-        return pd.DataFrame(columns=["_month", "_date", "_source"])
-    stacked = pd.concat(frames, ignore_index=True, sort=False) if len(frames) > 1 else frames[0]
-    return filter_rows(stacked, metric.where)
+    return filter_rows(stacked(tables, metric.sources), metric.where)
+
+
+def item_keys(records: pd.DataFrame, by: tuple[str, ...]) -> pd.Series:
+    """One text key per record for the values of `by` (NA where any is missing)."""
+    columns = [records[b].astype("string") for b in by]
+    key = columns[0]
+    for column in columns[1:]:
+        key = key + KEY_SEPARATOR + column
+    return key
 
 
 def top_items(
     records: pd.DataFrame, by: tuple[str, ...], n: int, year: FinancialYear
 ) -> list[tuple[str, ...]]:
     """The n values of `by` with most records in the whole year; ties broken alphabetically."""
-    in_year = records[records["_month"].isin([str(m) for m in year.months])]
+    in_year = records[records[MONTH].isin([str(m) for m in year.months])]
     keyed = in_year.dropna(subset=list(by))
     if keyed.empty:
         return []
     counts = keyed.groupby(list(by), observed=True).size().reset_index(name="n")
     counts = counts.sort_values(["n", *by], ascending=[False, *([True] * len(by))])
-    return [tuple(str(row[b]) for b in by) for _, row in counts.head(n).iterrows()]
+    return [tuple(str(v) for v in row) for row in counts[list(by)].head(n).itertuples(index=False)]
 
 
 def restrict_to_items(
@@ -60,68 +69,53 @@ def restrict_to_items(
     """The records whose values of `by` are one of the items."""
     if records.empty:
         return records
-    keys = pd.MultiIndex.from_frame(records[list(by)].astype(str).fillna(""))
-    return records[keys.isin(items)]
-
-
-def repeat_increments(records: pd.DataFrame, subject: str, min_records: int) -> pd.Series:
-    """For each month, the subjects whose `min_records`-th record of the year falls in it."""
-    with_subject = records.dropna(subset=[subject])
-    with_subject = with_subject[with_subject[subject].astype(str).str.len() > 0]
-    ordered = with_subject.sort_values(["_date", "_source", "_row"], kind="stable")
-    nth = ordered.groupby(subject, sort=False).cumcount() + 1
-    return ordered.loc[nth == min_records, "_month"].value_counts()
+    wanted = [KEY_SEPARATOR.join(item) for item in items]
+    return records[item_keys(records, by).isin(wanted).fillna(False).astype(bool)]
 
 
 def monthly_figures(
     metric: MetricSpec,
     records: pd.DataFrame,
     year: FinancialYear,
-    covered: set[str],
+    covered: frozenset[str] | set[str],
     *,
     snapshot: bool = False,
-) -> pd.DataFrame:
-    """One row per month of the year: value (and denominator for proportions and supplied).
+) -> dict[str, np.ndarray]:
+    """Twelve months of the year: month, value (and denominator), covered or not.
 
     A snapshot extract (everyone in a cohort at the quarter's end) has a figure at quarter ends only.
     """
+    kind = metric.kind
     months = [str(m) for m in year.months]
-    in_year = records[records["_month"].isin(months)]
-    denominator = None
-    if metric.kind == "count":
-        value = in_year["_month"].value_counts()
-    elif metric.kind == "repeat":
-        value = repeat_increments(in_year, metric.subject or "", metric.min_records)
-    elif metric.kind == "proportion":
-        denominator = in_year["_month"].value_counts()
-        value = filter_rows(in_year, metric.numerator)["_month"].value_counts()
-    else:
-        latest = in_year.sort_values(["_date", "_row"], kind="stable").groupby("_month").last()
-        value = pd.to_numeric(latest[metric.value], errors="coerce") if len(latest) else pd.Series()
-        if metric.base:
-            denominator = pd.to_numeric(latest[metric.base], errors="coerce")
-    frame = pd.DataFrame({"month": months})
-    frame["value"] = frame["month"].map(value).astype(float)
-    frame["denominator"] = (
-        frame["month"].map(denominator).astype(float) if denominator is not None else np.nan
-    )
-    frame["covered"] = frame["month"].isin(covered)
-    counted = frame["covered"].copy()
+    by_month, denominators = kind.monthly(records[records[MONTH].isin(months)], metric.options)
+    value = by_month.reindex(months).to_numpy(dtype=float, copy=True)
+    denominator = np.full(12, np.nan)
+    if denominators is not None:
+        denominator = denominators.reindex(months).to_numpy(dtype=float, copy=True)
+    in_extracts = np.isin(months, list(covered))
+    counted = in_extracts.copy()
     if snapshot:
-        counted &= frame.index.isin([2, 5, 8, 11])
-    if metric.kind != "supplied":
-        frame.loc[counted, "value"] = frame.loc[counted, "value"].fillna(0.0)
-        if metric.kind == "proportion":
-            frame.loc[counted, "denominator"] = frame.loc[counted, "denominator"].fillna(0.0)
-    frame.loc[~counted & (metric.kind != "supplied"), ["value", "denominator"]] = np.nan
-    frame.loc[~frame["covered"], ["value", "denominator"]] = np.nan
-    return frame
+        counted &= np.isin(np.arange(12), QUARTER_ENDS)
+    if kind.zero_when_no_records:
+        value = np.where(counted, np.nan_to_num(value, nan=0.0), np.nan)
+        if denominators is not None:
+            denominator = np.where(counted, np.nan_to_num(denominator, nan=0.0), np.nan)
+        else:
+            denominator = np.full(12, np.nan)
+    value[~in_extracts] = np.nan
+    denominator[~in_extracts] = np.nan
+    return {
+        "month": np.array(months),
+        "value": value,
+        "denominator": denominator,
+        "covered": in_extracts,
+    }
 
 
-def metric_coverage(metric: MetricSpec, coverage: Mapping[str, set[str]]) -> set[str]:
+def metric_coverage(metric: MetricSpec, coverage: Mapping[str, set[str]]) -> frozenset[str]:
     """Months covered by every source of the metric."""
     sets = [coverage.get(source, set()) for source in metric.sources]
-    return set.intersection(*sets) if sets else set()
+    return frozenset(set.intersection(*sets)) if sets else frozenset()
 
 
 def measure_values(
@@ -132,25 +126,30 @@ def measure_values(
 ) -> pd.DataFrame:
     """Monthly values of every measure (and its context figures and breakdowns), both years."""
     baseline_year = plan.baseline_for(year)
-    frames = [
-        _measure_series(
-            measure, tables, coverage, fy, baseline_year, plan.is_snapshot(measure.metric)
-        )
-        for measure in plan.measures
-        for fy in (baseline_year, year)
-    ]
-    values = pd.concat(frames, ignore_index=True)
-    return values[VALUE_COLUMNS]
+    columns: dict[str, list[np.ndarray]] = {name: [] for name in VALUE_COLUMNS}
+    for measure in plan.measures:
+        snapshot = plan.is_snapshot(measure.metric)
+        parts = list(measure_series(measure, tables, coverage, baseline_year))
+        for fy in (baseline_year, year):
+            for part in parts:
+                figures = monthly_figures(
+                    part.metric, part.records, fy, part.covered, snapshot=snapshot
+                )
+                labels = {"measure_id": measure.id, "series": part.series, "item": part.item}
+                for name, label in {**labels, "year": str(fy)}.items():
+                    columns[name].append(np.full(12, label, dtype=object))
+                for name, figure in figures.items():
+                    columns[name].append(figure)
+    return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
 
 
-def _measure_series(
+def measure_series(
     measure: Measure,
     tables: Mapping[str, pd.DataFrame],
     coverage: Mapping[str, set[str]],
-    year: FinancialYear,
     baseline_year: FinancialYear,
-    snapshot: bool,
-) -> pd.DataFrame:
+) -> Iterator[SeriesRecords]:
+    """The main series, then context figures, breakdown items and the rest of a proportion."""
     metric = measure.metric
     covered = metric_coverage(metric, coverage)
     records = records_for(metric, tables)
@@ -158,52 +157,47 @@ def _measure_series(
     if metric.top is not None:
         items = top_items(records, metric.top.by, metric.top.n, baseline_year)
         records = restrict_to_items(records, metric.top.by, items)
-    parts = [_tag(monthly_figures(metric, records, year, covered, snapshot=snapshot), "main", "")]
-    for name, context_metric in measure.context.items():
-        context_records = records_for(context_metric, tables)
-        context_covered = metric_coverage(context_metric, coverage)
-        figures = monthly_figures(
-            context_metric, context_records, year, context_covered, snapshot=snapshot
-        )
-        parts.append(_tag(figures, "context", name))
+    yield SeriesRecords("main", "", metric, records, covered)
+    for name, context in measure.context.items():
+        context_covered = metric_coverage(context, coverage)
+        yield SeriesRecords("context", name, context, records_for(context, tables), context_covered)
     if metric.breakdown is not None:
-        by = metric.breakdown.by
-        keys = (
-            items
-            if items is not None
-            else sorted(
-                {
-                    tuple(str(v) for v in row)
-                    for row in records[list(by)].dropna().itertuples(index=False)
-                }
-            )
-        )
-        for key in keys:
-            subset = restrict_to_items(records, by, [key])
-            label = _label(metric.breakdown.label, subset, dict(zip(by, key, strict=True)))
-            parts.append(
-                _tag(
-                    monthly_figures(metric, subset, year, covered, snapshot=snapshot),
-                    "breakdown",
-                    label,
-                )
-            )
-    if metric.rest_by is not None:
-        rest = records.drop(filter_rows(records, metric.numerator).index)
-        for category in sorted(rest[metric.rest_by].dropna().astype(str).unique()):
-            subset = rest[rest[metric.rest_by].astype(str) == category]
-            count_metric = MetricSpec(kind="count", sources=metric.sources)
-            parts.append(
-                _tag(
-                    monthly_figures(count_metric, subset, year, covered, snapshot=snapshot),
-                    "rest",
-                    category,
-                )
-            )
-    frame = pd.concat(parts, ignore_index=True)
-    frame.insert(0, "measure_id", measure.id)
-    frame.insert(3, "year", str(year))
-    return frame
+        yield from breakdown_series(metric, records, items, covered)
+    yield from rest_series(metric, records, covered)
+
+
+def breakdown_series(
+    metric: MetricSpec,
+    records: pd.DataFrame,
+    items: list[tuple[str, ...]] | None,
+    covered: frozenset[str],
+) -> Iterator[SeriesRecords]:
+    """One series per item (the top items in rank order, else every item in name order)."""
+    by = metric.breakdown.by
+    keys = item_keys(records, by)
+    known = keys.dropna()
+    groups = records.loc[known.index].groupby(known, sort=False)
+    if items is None:
+        items = sorted({tuple(k.split(KEY_SEPARATOR)) for k in known.unique()})
+    for item in items:
+        key = KEY_SEPARATOR.join(item)
+        subset = groups.get_group(key) if key in groups.groups else records.iloc[:0]
+        label = _label(metric.breakdown.label, subset, dict(zip(by, item, strict=True)))
+        yield SeriesRecords("breakdown", label, metric, subset, covered)
+
+
+def rest_series(
+    metric: MetricSpec, records: pd.DataFrame, covered: frozenset[str]
+) -> Iterator[SeriesRecords]:
+    """A proportion's records outside its numerator, counted by category (`rest_by`)."""
+    rest_by = getattr(metric.options, "rest_by", None)
+    if rest_by is None:
+        return
+    rest = records[~condition_mask(records, metric.options.numerator)]
+    categories = rest[rest_by].astype("string")
+    count = MetricSpec(kind=Count(), sources=metric.sources)
+    for category in sorted(categories.dropna().unique()):
+        yield SeriesRecords("rest", category, count, rest[categories == category], covered)
 
 
 def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
@@ -216,20 +210,19 @@ def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
     return template.format(**values)
 
 
-def _tag(frame: pd.DataFrame, series: str, item: str) -> pd.DataFrame:
-    frame.insert(0, "series", series)
-    frame.insert(1, "item", item)
-    return frame
-
-
-def monthly_series(values: pd.DataFrame, measure: Measure, year: FinancialYear) -> pd.Series:
-    """A measure's monthly figure for one year, by month (percentages for proportions)."""
-    rows = values[
-        (values["measure_id"] == measure.id)
-        & (values["series"] == "main")
-        & (values["year"] == str(year))
-    ].sort_values("month")
-    figure = rows["value"].astype(float)
-    if measure.metric.kind == "proportion":
-        figure = 100 * figure / rows["denominator"].astype(float).where(lambda d: d > 0)
-    return pd.Series(figure.to_numpy(), index=rows["month"].to_numpy())
+def main_figures(values: pd.DataFrame, plan: Plan) -> dict[tuple[str, str], pd.Series]:
+    """Each measure's monthly figure for each year, by month, as its kind shows it (percentages,
+    rates): {(measure_id, year): figures}. One pass over the values table."""
+    measures = {m.id: m for m in plan.measures}
+    main = values[values["series"] == "main"]
+    figures = {}
+    for (measure_id, year), rows in main.groupby(["measure_id", "year"], sort=False):
+        metric = measures[measure_id].metric
+        rows = rows.sort_values("month")
+        figure = metric.kind.figure(
+            rows["value"].to_numpy(dtype=float),
+            rows["denominator"].to_numpy(dtype=float),
+            metric.options,
+        )
+        figures[(measure_id, str(year))] = pd.Series(figure, index=rows["month"].to_numpy())
+    return figures

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cached_property
 
 import pandas as pd
 
-_YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+from csp.parameters import year_start
+
 MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MONTH_NAME = (
     "January",
@@ -35,10 +35,7 @@ class FinancialYear:
     @classmethod
     def parse(cls, text: str | int) -> FinancialYear:
         """Read '2011-12'; a bare int is refused because 2011 could mean 2010-11 or 2011-12."""
-        match = _YEAR.match(str(text).strip())
-        if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
-            raise ValueError(f"financial year {text!r} is not of the form 2011-12")
-        return cls(int(match.group(1)))
+        return cls(year_start(text))
 
     def __str__(self) -> str:
         return f"{self.start}-{(self.start + 1) % 100:02d}"
@@ -63,26 +60,11 @@ class FinancialYear:
         check_quarter(quarter)
         return self.months[: quarter * 3]
 
-    def contains(self, month: pd.Period) -> bool:
-        return self.months[0] <= month <= self.months[-1]
-
 
 def check_quarter(quarter: int) -> int:
     if quarter not in (1, 2, 3, 4):
         raise ValueError(f"quarter {quarter!r} is not 1, 2, 3 or 4")
     return quarter
-
-
-def parse_quarter(text: str | int) -> int:
-    """Read 2, '2' or 'Q2'."""
-    cleaned = str(text).strip().upper().removeprefix("Q")
-    if cleaned not in {"1", "2", "3", "4"}:
-        raise ValueError(f"quarter {text!r} is not Q1, Q2, Q3 or Q4")
-    return int(cleaned)
-
-
-def financial_year_of(month: pd.Period) -> FinancialYear:
-    return FinancialYear(month.year if month.month >= 4 else month.year - 1)
 
 
 def financial_quarter(month: pd.Period) -> int:

@@ -98,51 +98,15 @@ def run_quarter(
         "quarter": q,
         "raw_dir": str(run.raw_dir),
         "processed_dir": str(processed_stage),
-        "report_dir": str(report_stage),
     }
     progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
-    step = STEPS[0][0]
     try:
-        with pinned_kernel():
-            for number, (step, label) in enumerate(STEPS, start=1):
-                step_started = time.perf_counter()
-                progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
-                papermill.execute_notebook(
-                    config.NOTEBOOKS_DIR / f"{step}.ipynb",
-                    report_stage / f"{step}.ipynb",
-                    parameters=parameters,
-                    kernel_name=KERNEL_NAME,
-                    progress_bar=False,
-                    cwd=str(config.PROJECT_ROOT),
-                )
-                progress(f"        done in {time.perf_counter() - step_started:.1f} s")
-        title = f"{run.plan.partnership}: Community Safety Plan dashboard {report.year_label(run.year)} Q{q}"
-        report.export_html(
-            report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title
-        )
-        statuses = processed.RunFolder(processed_stage).read_statuses()
-        shutil.copyfile(
-            processed.RunFolder(processed_stage).statuses, report_stage / "statuses.csv"
-        )
-        workbook.write_statuses_xlsx(statuses, report_stage / "statuses.xlsx", title)
-        index.write_run_record(
-            report_stage,
-            {
-                "plan": name,
-                "partnership": run.plan.partnership,
-                "year": fy,
-                "quarter": q,
-                "produced": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
-                "csp_version": __version__,
-                "commit": source_commit(),
-                "seconds": round(time.perf_counter() - started, 1),
-            },
-        )
-    except PapermillExecutionError as exc:
+        execute_steps(parameters, report_stage, progress)
+        write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)
+    except StepFailed as failure:
         failed = _keep_failed(report_stage, report_final)
         shutil.rmtree(processed_stage, ignore_errors=True)
-        reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
-        raise RunError(f"{step} failed: {reason}", failed / f"{step}.ipynb") from None
+        raise RunError(failure.reason, failed / f"{failure.step}.ipynb") from None
     except BaseException:
         shutil.rmtree(processed_stage, ignore_errors=True)
         shutil.rmtree(report_stage, ignore_errors=True)
@@ -156,6 +120,63 @@ def run_quarter(
         f"csp: dashboard written to {display_path(dashboard)} ({time.perf_counter() - started:.1f} s)"
     )
     return dashboard
+
+
+class StepFailed(Exception):
+    """A notebook step raised; its executed notebook shows the failing cell."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(reason)
+        self.step, self.reason = step, reason
+
+
+def execute_steps(
+    parameters: dict[str, object], report_stage: Path, progress: Callable[[str], None]
+) -> None:
+    """The three notebooks in turn, each executed into the staging report folder."""
+    with pinned_kernel():
+        for number, (step, label) in enumerate(STEPS, start=1):
+            step_started = time.perf_counter()
+            progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
+            try:
+                papermill.execute_notebook(
+                    config.NOTEBOOKS_DIR / f"{step}.ipynb",
+                    report_stage / f"{step}.ipynb",
+                    parameters=parameters,
+                    kernel_name=KERNEL_NAME,
+                    progress_bar=False,
+                    cwd=str(config.PROJECT_ROOT),
+                )
+            except PapermillExecutionError as exc:
+                reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
+                raise StepFailed(step, f"{step} failed: {reason}") from None
+            progress(f"        done in {time.perf_counter() - step_started:.1f} s")
+
+
+def write_report_files(
+    run: QuarterRun, folder: processed.RunFolder, report_stage: Path, started: float
+) -> None:
+    """Beside the executed notebooks: the dashboard, statuses as CSV and xlsx, and run.json."""
+    title = (
+        f"{run.plan.partnership}: Community Safety Plan dashboard "
+        f"{report.year_label(run.year)} Q{run.quarter}"
+    )
+    report.export_html(report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title)
+    shutil.copyfile(folder.statuses, report_stage / "statuses.csv")
+    workbook.write_statuses_xlsx(folder.read_statuses(), report_stage / "statuses.xlsx", title)
+    index.write_run_record(
+        report_stage,
+        {
+            "plan": run.plan.name,
+            "partnership": run.plan.partnership,
+            "year": str(run.year),
+            "quarter": run.quarter,
+            "produced": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
+            "csp_version": __version__,
+            "commit": source_commit(),
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    )
 
 
 def _failed_dir(final: Path) -> Path:

@@ -12,13 +12,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from csp import comments, config
 from csp.errors import PlanError
+from csp.kinds import KINDS, KindOptions, MeasureKind
+from csp.parameters import existing_plan
 from csp.periods import FinancialYear
+from csp.records import Condition
 
 DIRECTIONS = ("reduce", "increase", "maintain")
-METRIC_KINDS = ("count", "repeat", "proportion", "supplied")
 COLUMN_TYPES = ("id", "str", "date", "month", "ward", "flag", "int", "number")
 LAYOUTS = ("quarterly", "annual", "police_uk")
 PROJECTIONS = ("run_rate", "baseline_profile")
@@ -54,15 +57,6 @@ class ExtractSpec:
 
 
 @dataclass(frozen=True)
-class Condition:
-    """A filter on one column: keep rows whose value is (or is not) one of `values`."""
-
-    column: str
-    values: tuple[Any, ...]
-    negate: bool = False
-
-
-@dataclass(frozen=True)
 class TopSpec:
     """Restrict a metric to the n values of `by` with most records in the whole baseline year."""
 
@@ -81,24 +75,15 @@ class BreakdownSpec:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """How a measure's figure is computed from records."""
+    """How a measure's figure is computed from records: its kind, with the kind's own options."""
 
-    kind: str
+    kind: MeasureKind
     sources: tuple[str, ...]
     where: tuple[Condition, ...] = ()
-    subject: str | None = None
-    min_records: int = 1
-    numerator: tuple[Condition, ...] = ()
-    value: str | None = None
-    base: str | None = None
+    options: KindOptions = field(default_factory=KindOptions)
     top: TopSpec | None = None
     breakdown: BreakdownSpec | None = None
-    rest_by: str | None = None
     unit: str = ""
-
-    @property
-    def is_proportion(self) -> bool:
-        return self.kind == "proportion"
 
 
 @dataclass(frozen=True)
@@ -181,24 +166,9 @@ class Plan:
             )
 
 
-def plan_path(name_or_path: str | Path) -> Path:
-    """A plan is named (`stockton` -> plans/stockton.yml) or given as a path to a YAML file."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yml", ".yaml"}:
-        return config.resolve(candidate)
-    return config.PLANS_DIR / f"{name_or_path}.yml"
-
-
-def available_plans() -> list[str]:
-    return sorted(p.stem for p in config.PLANS_DIR.glob("*.yml"))
-
-
 def load_plan(name_or_path: str | Path) -> Plan:
     """Read and validate a plan; every problem is a PlanError naming the entry."""
-    path = plan_path(name_or_path)
-    if not path.exists():
-        known = ", ".join(available_plans()) or "none"
-        raise PlanError(path, "plan", f"no such plan file (known plans: {known})")
+    path = existing_plan(name_or_path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -520,48 +490,11 @@ class _PlanReader:
         return tuple(str(t) for t in templates)
 
     def metric(self, data: dict[str, Any], where: str) -> MetricSpec:
-        self.unknown_keys(
-            data,
-            {
-                "kind",
-                "sources",
-                "where",
-                "subject",
-                "min_records",
-                "numerator",
-                "value",
-                "base",
-                "top",
-                "breakdown",
-                "rest_by",
-                "unit",
-            },
-            where,
-        )
-        kind = self.required(data, "kind", where)
-        if kind not in METRIC_KINDS:
-            raise self.fail(
-                f"{where}.kind",
-                f"unknown metric kind '{kind}' (expected one of: {', '.join(METRIC_KINDS)})",
-            )
-        sources = data.get("sources")
-        if isinstance(sources, str):
-            sources = [sources]
-        if not sources:
-            raise self.fail(
-                where, "'sources' is required: the extracts this figure is counted from"
-            )
-        for source in sources:
-            if source not in self.extracts:
-                known = ", ".join(sorted(self.extracts))
-                raise self.fail(
-                    f"{where}.sources", f"unknown extract '{source}' (known extracts: {known})"
-                )
+        kind = self.kind(self.required(data, "kind", where), f"{where}.kind")
+        generic = {"kind", "sources", "where", "top", "breakdown", "unit"}
+        self.unknown_keys(data, generic | set(kind.Options.model_fields), where)
+        sources = self.metric_sources(data, where)
         specs = [self.extracts[s] for s in sources]
-        if len({s.snapshot for s in specs}) > 1:
-            raise self.fail(
-                f"{where}.sources", "cannot mix snapshot and dated extracts in one figure"
-            )
 
         def column(name: Any, key: str) -> str:
             for spec in specs:
@@ -575,62 +508,95 @@ class _PlanReader:
         conditions = self.conditions(
             data.get("where") or {}, f"{where}.where", column, "where", police_uk
         )
-        numerator = self.conditions(
-            data.get("numerator") or {}, f"{where}.numerator", column, "numerator", police_uk
-        )
-        subject = column(data["subject"], "subject") if data.get("subject") else None
-        min_records = self.integer(data.get("min_records", 1), f"{where}.min_records")
-        if kind == "repeat":
-            if subject is None:
-                raise self.fail(where, "a 'repeat' metric needs 'subject': whose records repeat")
-            if min_records < 1:
-                raise self.fail(f"{where}.min_records", "must be at least 1")
-        if kind == "proportion" and not numerator:
-            raise self.fail(
-                where, "a 'proportion' metric needs 'numerator': which records count as successes"
-            )
-        if kind == "supplied" and not data.get("value"):
-            raise self.fail(
-                where, "a 'supplied' metric needs 'value': the column holding the figure"
-            )
-        top = None
-        if data.get("top"):
-            top_data = self.mapping(data["top"], f"{where}.top")
-            self.unknown_keys(top_data, {"n", "by"}, f"{where}.top")
-            by = top_data.get("by") or []
-            by = [by] if isinstance(by, str) else by
-            top = TopSpec(
-                n=self.integer(self.required(top_data, "n", f"{where}.top"), f"{where}.top.n"),
-                by=tuple(column(b, "top.by") for b in by),
-            )
-            if not top.by:
-                raise self.fail(f"{where}.top", "'by' is required: the column(s) to rank")
-        breakdown = None
-        if data.get("breakdown"):
-            bd = self.mapping(data["breakdown"], f"{where}.breakdown")
-            self.unknown_keys(bd, {"by", "label", "unit"}, f"{where}.breakdown")
-            by = bd.get("by") or []
-            by = tuple(column(b, "breakdown.by") for b in ([by] if isinstance(by, str) else by))
-            if not by:
-                raise self.fail(f"{where}.breakdown", "'by' is required")
-            label = str(bd.get("label") or " ".join("{" + b + "}" for b in by))
-            for name in comments.template_fields(label):
-                column(name, "breakdown.label")
-            breakdown = BreakdownSpec(by=by, label=label, unit=str(bd.get("unit", "")))
+        options = {k: v for k, v in data.items() if k not in generic}
+        for key in kind.column_options:
+            if options.get(key) is not None:
+                options[key] = column(options[key], key)
+        for key in kind.condition_options:
+            if options.get(key):
+                options[key] = self.conditions(
+                    options[key], f"{where}.{key}", column, key, police_uk
+                )
         return MetricSpec(
             kind=kind,
             sources=tuple(sources),
             where=conditions,
-            subject=subject,
-            min_records=min_records,
-            numerator=numerator,
-            value=column(data["value"], "value") if data.get("value") else None,
-            base=column(data["base"], "base") if data.get("base") else None,
-            top=top,
-            breakdown=breakdown,
-            rest_by=column(data["rest_by"], "rest_by") if data.get("rest_by") else None,
+            options=self.kind_options(kind, options, where),
+            top=self.top(data.get("top"), where, column),
+            breakdown=self.breakdown(data.get("breakdown"), where, column),
             unit=str(data.get("unit", "")),
         )
+
+    def kind(self, name: Any, where: str) -> MeasureKind:
+        try:
+            return KINDS.get(name)
+        except KeyError as exc:
+            raise self.fail(where, str(exc)) from None
+
+    def kind_options(self, kind: MeasureKind, options: dict[str, Any], where: str) -> KindOptions:
+        """The kind's own keys, checked by the kind's schema."""
+        try:
+            return kind.Options.model_validate(options)
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            path = ".".join(str(part) for part in error["loc"])
+            problem = (
+                f"a '{kind.name}' metric needs '{path}'"
+                if error["type"] == "missing"
+                else f"{error['msg']} (found {error.get('input')!r})"
+            )
+            raise self.fail(
+                f"{where}.{path}" if error["type"] != "missing" else where, problem
+            ) from None
+
+    def metric_sources(self, data: dict[str, Any], where: str) -> list[str]:
+        sources = data.get("sources")
+        if isinstance(sources, str):
+            sources = [sources]
+        if not sources:
+            raise self.fail(
+                where, "'sources' is required: the extracts this figure is counted from"
+            )
+        for source in sources:
+            if source not in self.extracts:
+                known = ", ".join(sorted(self.extracts))
+                raise self.fail(
+                    f"{where}.sources", f"unknown extract '{source}' (known extracts: {known})"
+                )
+        if len({self.extracts[s].snapshot for s in sources}) > 1:
+            raise self.fail(
+                f"{where}.sources", "cannot mix snapshot and dated extracts in one figure"
+            )
+        return [str(s) for s in sources]
+
+    def top(self, data: Any, where: str, column: Any) -> TopSpec | None:
+        if not data:
+            return None
+        top_data = self.mapping(data, f"{where}.top")
+        self.unknown_keys(top_data, {"n", "by"}, f"{where}.top")
+        by = top_data.get("by") or []
+        by = [by] if isinstance(by, str) else by
+        top = TopSpec(
+            n=self.integer(self.required(top_data, "n", f"{where}.top"), f"{where}.top.n"),
+            by=tuple(column(b, "top.by") for b in by),
+        )
+        if not top.by:
+            raise self.fail(f"{where}.top", "'by' is required: the column(s) to rank")
+        return top
+
+    def breakdown(self, data: Any, where: str, column: Any) -> BreakdownSpec | None:
+        if not data:
+            return None
+        bd = self.mapping(data, f"{where}.breakdown")
+        self.unknown_keys(bd, {"by", "label", "unit"}, f"{where}.breakdown")
+        by = bd.get("by") or []
+        by = tuple(column(b, "breakdown.by") for b in ([by] if isinstance(by, str) else by))
+        if not by:
+            raise self.fail(f"{where}.breakdown", "'by' is required")
+        label = str(bd.get("label") or " ".join("{" + b + "}" for b in by))
+        for name in comments.template_fields(label):
+            column(name, "breakdown.label")
+        return BreakdownSpec(by=by, label=label, unit=str(bd.get("unit", "")))
 
     def is_ward_column(self, column: str) -> bool:
         """Groups of wards are checked against the plan's wards; other groups (crime types) are not."""

@@ -1,7 +1,7 @@
 """The files each pipeline step leaves for the next, in one folder per plan, year and quarter.
 
 01_clean writes   clean/<extract>.parquet, inventory.csv, cleaning_log.csv, commentary.csv
-02_measures writes measure_values.csv, statuses.csv, breakdowns.csv
+02_measures writes measure_values.csv, statuses.csv, breakdowns.csv, control_charts.csv
 03_dashboard reads them all. An analyst can open any of them in JupyterLab.
 """
 
@@ -28,6 +28,8 @@ TEXT_STATUS_COLUMNS = (
     "reason",
     "data_to",
     "months",
+    "first_month",
+    "last_month",
     "unit",
     "significance",
     "variation",
@@ -43,10 +45,6 @@ def run_dir(root: Path, plan: str, year: str, quarter: int) -> Path:
 
 def default_processed_dir(plan: str, year: str, quarter: int) -> Path:
     return run_dir(config.PROCESSED_DIR, plan, year, quarter)
-
-
-def default_report_dir(plan: str, year: str, quarter: int) -> Path:
-    return run_dir(config.REPORTS_DIR, plan, year, quarter)
 
 
 @dataclass(frozen=True)
@@ -83,6 +81,10 @@ class RunFolder:
     def breakdowns(self) -> Path:
         return self.folder / "breakdowns.csv"
 
+    @property
+    def control_charts(self) -> Path:
+        return self.folder / "control_charts.csv"
+
     def write_cleaned(self, cleaned: Cleaned, commentary: pd.DataFrame) -> None:
         self.clean_dir.mkdir(parents=True, exist_ok=True)
         for source, table in cleaned.tables.items():
@@ -92,12 +94,18 @@ class RunFolder:
         commentary.to_csv(self.commentary, index=False)
 
     def write_measures(
-        self, values: pd.DataFrame, statuses: pd.DataFrame, breakdowns: pd.DataFrame
+        self,
+        values: pd.DataFrame,
+        statuses: pd.DataFrame,
+        breakdowns: pd.DataFrame,
+        charts: pd.DataFrame | None = None,
     ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         values.to_csv(self.measure_values, index=False)
         statuses.to_csv(self.statuses, index=False)
         breakdowns.to_csv(self.breakdowns, index=False)
+        if charts is not None:
+            charts.to_csv(self.control_charts, index=False)
 
     def read_tables(self) -> dict[str, pd.DataFrame]:
         return {
@@ -134,6 +142,12 @@ class RunFolder:
 
     def read_breakdowns(self) -> pd.DataFrame:
         return pd.read_csv(self.breakdowns, dtype={"measure_id": str, "item": str})
+
+    def read_control_charts(self) -> pd.DataFrame:
+        """The control chart each measure was judged with; empty if the step wrote none."""
+        if not self.control_charts.exists():
+            return pd.DataFrame(columns=["measure_id", "month", "point_type"])
+        return pd.read_csv(self.control_charts, dtype={"measure_id": str, "month": str})
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:

@@ -7,7 +7,6 @@ called `<script>` is shown, never run. The export drops code, prompts and the in
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,15 +48,8 @@ def year_label(year: FinancialYear) -> str:
 
 
 def format_figure(value: float, measure: Measure) -> str:
-    """Counts as whole numbers with separators, proportions as percentages, supplied figures
-    with one decimal (their unit, e.g. '% of residents', is stated beside them)."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if measure.metric.kind == "proportion":
-        return f"{value:.1f}%"
-    if measure.metric.kind == "supplied":
-        return f"{value:,.1f}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    """A figure as the measure's kind writes it (counts, percentages, rates, supplied levels)."""
+    return measure.metric.kind.format(value)
 
 
 def slug(text: str) -> str:
@@ -74,6 +66,7 @@ class Dashboard:
     breakdowns: pd.DataFrame
     inventory: pd.DataFrame
     cleaning_log: pd.DataFrame
+    control_charts: pd.DataFrame
     produced: dt.datetime
 
     @classmethod
@@ -86,6 +79,7 @@ class Dashboard:
             breakdowns=folder.read_breakdowns(),
             inventory=folder.read_inventory(),
             cleaning_log=folder.read_cleaning_log(),
+            control_charts=folder.read_control_charts(),
             produced=dt.datetime.now(),
         )
 
@@ -181,7 +175,13 @@ class Dashboard:
 
     def theme_section(self, theme: Theme) -> str:
         figure, alt = charts.theme_chart(
-            theme, self.plan, self.values, self.statuses, self.run.year, self.run.quarter
+            theme,
+            self.plan,
+            self.values,
+            self.statuses,
+            self.control_charts,
+            self.run.year,
+            self.run.quarter,
         )
         rows = []
         for measure in theme.measures:
@@ -192,7 +192,7 @@ class Dashboard:
                 {
                     "id": measure.id,
                     "title": measure.title,
-                    "months": _months_text(row["months"]),
+                    "months": _months_text(row["first_month"], row["last_month"]),
                     "actual": format_figure(row["actual"], measure),
                     "baseline": format_figure(row["baseline"], measure),
                     "target": format_figure(row["target"], measure),
@@ -414,10 +414,9 @@ def _period(row: object) -> str:
     return f"{row.year} {row.quarter}".strip()
 
 
-def _months_text(months: str) -> str:
-    if not months:
+def _months_text(first: str, last: str) -> str:
+    if not first:
         return "–"
-    first, _, last = months.partition(" to ")
     return f"{month_label(first)} to {month_label(last)}"
 
 

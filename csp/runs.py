@@ -13,7 +13,8 @@ from pathlib import Path
 
 from csp import config, processed
 from csp.errors import ParameterError
-from csp.periods import FinancialYear, parse_quarter
+from csp.parameters import parse_quarter
+from csp.periods import FinancialYear
 from csp.plan import Plan, load_plan
 
 
@@ -24,7 +25,6 @@ class QuarterRun:
     quarter: int
     raw_dir: Path
     folder: processed.RunFolder
-    report_dir: Path
 
     @classmethod
     def from_parameters(
@@ -34,7 +34,6 @@ class QuarterRun:
         quarter: int | str,
         raw_dir: str | Path | None = None,
         processed_dir: str | Path | None = None,
-        report_dir: str | Path | None = None,
     ) -> QuarterRun:
         """Validate the parameters and fill in the default folders."""
         the_plan = load_plan(plan)
@@ -54,9 +53,6 @@ class QuarterRun:
                 if processed_dir
                 else processed.default_processed_dir(the_plan.name, str(fy), q)
             ),
-            report_dir=config.resolve(report_dir)
-            if report_dir
-            else processed.default_report_dir(the_plan.name, str(fy), q),
         )
 
     @property

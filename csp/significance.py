@@ -7,15 +7,21 @@ is unlikely to be noise.
 
 from __future__ import annotations
 
+import importlib
 import math
 from dataclasses import dataclass
-
-from scipy import stats
+from types import ModuleType
 
 WITHIN_NORMAL_VARIATION = "within normal variation"
 BETTER = "better"
 WORSE = "worse"
 DIRECTIONS = ("reduce", "increase", "maintain")
+
+
+def _scipy_stats() -> ModuleType:
+    """scipy.stats, imported on first use: it costs over a second, and only the measure step
+    tests or projects anything (the run's parent process and other kernels never pay it)."""
+    return importlib.import_module("scipy.stats")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ def count_p_value(actual: int, expected: float) -> float:
         raise ValueError(f"actual count must be non-negative, got {actual!r}")
     if expected <= 0:
         return 1.0 if actual == 0 else 0.0
+    stats = _scipy_stats()
     at_most = stats.poisson.cdf(actual, expected)
     at_least = stats.poisson.sf(actual - 1, expected)
     return float(min(1.0, 2.0 * min(at_most, at_least)))
@@ -59,7 +66,9 @@ def proportion_p_value(successes: int, trials: int, expected_proportion: float) 
         raise ValueError(f"expected_proportion must be in [0, 1], got {expected_proportion!r}")
     if trials == 0:
         return math.nan
-    result = stats.binomtest(successes, trials, expected_proportion, alternative="two-sided")
+    result = _scipy_stats().binomtest(
+        successes, trials, expected_proportion, alternative="two-sided"
+    )
     return float(result.pvalue)
 
 
@@ -73,21 +82,12 @@ def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[f
         raise ValueError(f"need 0 <= successes <= trials, got {successes!r} of {trials!r}")
     if trials == 0:
         return (math.nan, math.nan)
-    interval = stats.binomtest(successes, trials).proportion_ci(
-        confidence_level=level, method="wilson"
+    interval = (
+        _scipy_stats()
+        .binomtest(successes, trials)
+        .proportion_ci(confidence_level=level, method="wilson")
     )
     return (float(interval.low), float(interval.high))
-
-
-def poisson_interval(count: int, level: float = 0.95) -> tuple[float, float]:
-    """Exact (Garwood) interval for a Poisson mean, from gamma quantiles; lower is 0 for count 0."""
-    _check_level(level)
-    if count < 0:
-        raise ValueError(f"count must be non-negative, got {count!r}")
-    tail = (1.0 - level) / 2.0
-    low = 0.0 if count == 0 else float(stats.gamma.ppf(tail, count))
-    high = float(stats.gamma.ppf(1.0 - tail, count + 1))
-    return (low, high)
 
 
 def _lower_is_better(direction: str, lower_is_better: bool | None) -> bool:
@@ -143,7 +143,7 @@ def projection_interval(
         return (float(ytd), float(ytd), float(ytd))
     remaining_share = 1.0 - elapsed_share
     success_probability = elapsed_share / (elapsed_share + remaining_share)
-    remaining_count = stats.nbinom(ytd + 0.5, success_probability)
+    remaining_count = _scipy_stats().nbinom(ytd + 0.5, success_probability)
     low = ytd + remaining_count.ppf((1.0 - level) / 2.0)
     high = ytd + remaining_count.ppf((1.0 + level) / 2.0)
     return (float(ytd / elapsed_share), float(low), float(high))

@@ -1,16 +1,24 @@
 """Statuses: each measure, each quarter, judged on the year to date against the same months of the
-baseline year, moved by the plan's target. On track when at or better than the target; no data, with
-the reason, when an extract is missing or unpublished or the baseline year is incomplete.
+baseline year, moved by the plan's target.
+
+The judgement is a chain of small named steps (`JUDGEMENT`): coverage, baseline, comparison, rule,
+significance, projection, control chart, then the figures comments quote. A step that finds the
+data cannot be judged stops the chain with the reason, and the status is no data: never a guess.
+What depends on the kind of figure is asked of the measure's kind.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from csp import metrics, significance, spc
+from csp import spc
+from csp.kinds import Comparison, MeasureKind, Span
+from csp.kinds.base import Judged
 from csp.periods import FinancialYear, month_abbr, month_name
 from csp.plan import Measure, Plan
 
@@ -24,24 +32,13 @@ STATUS_LABELS = {
 _TOLERANCE = 1e-9
 PROJECTION_LEVEL = 0.90
 MIN_CONTROL_POINTS = 8  # fewer monthly points than this make no useful control chart
+CHART_COLUMNS = ["measure_id", "month", "value", "mean", "lpl", "upl", "target", "point_type"]
 SPC_WORDS = {
     "special_cause_improvement": "improving beyond normal variation",
     "special_cause_concern": "worsening beyond normal variation",
     "special_cause_neutral_high": "higher than normal variation",
     "special_cause_neutral_low": "lower than normal variation",
 }
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A figure for some months of this year beside the same months of the baseline year."""
-
-    actual: float
-    baseline: float
-    numerator: float | None = None
-    denominator: float | None = None
-    baseline_numerator: float | None = None
-    baseline_denominator: float | None = None
 
 
 @dataclass
@@ -72,10 +69,337 @@ class QuarterResult:
     variation: str = ""
     assurance: str = ""
     spc_summary: str = ""
+    chart: pd.DataFrame | None = None
 
     @property
     def has_data(self) -> bool:
         return self.status != NO_DATA
+
+
+class MonthArrays:
+    """One series of a measure (main, context, a breakdown item), month by month for each year:
+    value, denominator and whether the month is covered by the extracts."""
+
+    def __init__(self) -> None:
+        self.value: dict[str, np.ndarray] = {}
+        self.denominator: dict[str, np.ndarray] = {}
+        self.covered: dict[str, np.ndarray] = {}
+
+    def covered_positions(self, year: FinancialYear) -> set[int]:
+        flags = self.covered.get(str(year))
+        return set() if flags is None else {int(i) for i in np.flatnonzero(flags)}
+
+    def span(self, year: FinancialYear, positions: list[int], latest: bool) -> Span:
+        empty = np.full(12, np.nan)
+        return Span(
+            values=self.value.get(str(year), empty)[positions],
+            denominators=self.denominator.get(str(year), empty)[positions],
+            latest=latest,
+        )
+
+    def total(self, year: FinancialYear, positions: list[int]) -> float:
+        return self.span(year, positions, latest=False).total()
+
+
+def series_of(values: pd.DataFrame) -> dict[tuple[str, str, str], MonthArrays]:
+    """Every (measure, series, item) of the measure values table, in the table's order, each
+    year's twelve months in month order."""
+    keys = ["measure_id", "series", "item"]
+    code = values.groupby(keys, sort=False).ngroup().to_numpy()
+    order = np.lexsort((values["month"].to_numpy(), values["year"].to_numpy(), code))
+    table = values.iloc[order]
+    value = table["value"].to_numpy(dtype=float)
+    denominator = table["denominator"].to_numpy(dtype=float)
+    covered = table["covered"].astype(str).isin(["True", "true", "1"]).to_numpy()
+    labels = table[[*keys, "year"]].to_numpy()
+    starts = np.flatnonzero(
+        np.r_[True, (labels[1:] != labels[:-1]).any(axis=1)] if len(labels) else []
+    )
+    series: dict[tuple[str, str, str], MonthArrays] = {}
+    for start, end in zip(starts, [*starts[1:], len(labels)], strict=True):
+        measure_id, name, item, year = labels[start]
+        arrays = series.setdefault((measure_id, name, item), MonthArrays())
+        arrays.value[year] = value[start:end]
+        arrays.denominator[year] = denominator[start:end]
+        arrays.covered[year] = covered[start:end]
+    return series
+
+
+@dataclass
+class Judgement:
+    """One measure in one quarter, as the steps of the chain work on it."""
+
+    plan: Plan
+    measure: Measure
+    year: FinancialYear
+    quarter: int
+    series: dict[tuple[str, str, str], MonthArrays]
+    inventory: pd.DataFrame
+    result: QuarterResult
+    positions: list[int] = field(default_factory=list)  # months judged, 0 = the year's first
+    baseline_series: MonthArrays | None = None
+
+    @property
+    def baseline_year(self) -> FinancialYear:
+        return self.plan.baseline_for(self.year)
+
+    @property
+    def kind(self) -> MeasureKind:
+        return self.measure.metric.kind
+
+    @property
+    def main(self) -> MonthArrays:
+        return self.series[(self.measure.id, "main", "")]
+
+    @property
+    def latest(self) -> bool:
+        """Judged on the latest month (snapshots, supplied levels) rather than a sum of months."""
+        return self.plan.is_snapshot(self.measure.metric) or not self.kind.sums_months
+
+    def month_names(self, positions: list[int], year: FinancialYear | None = None) -> list[str]:
+        months = (year or self.year).months
+        return [str(months[p]) for p in positions]
+
+    def items(self, series: str) -> list[tuple[str, MonthArrays]]:
+        return [
+            (k[2], s) for k, s in self.series.items() if k[0] == self.measure.id and k[1] == series
+        ]
+
+
+Step = Callable[[Judgement], str]
+
+
+def judge_coverage(j: Judgement) -> str:
+    """Every month of the year to date up to the last month with data must be covered."""
+    covered = j.main.covered_positions(j.year)
+    in_quarter = [p for p in range((j.quarter - 1) * 3, j.quarter * 3) if p in covered]
+    if not in_quarter:
+        return _missing_reason(j.inventory, j.measure.metric.sources, str(j.year), f"Q{j.quarter}")
+    j.positions = list(range(in_quarter[-1] + 1))
+    gaps = [p for p in j.positions if p not in covered]
+    return "extract missing for " + month_list(j.month_names(gaps)) if gaps else ""
+
+
+def judge_baseline(j: Judgement) -> str:
+    """The baseline year must be complete: the measure's own, or the profile sharing an annual
+    baseline out."""
+    measure, baseline_year = j.measure, j.baseline_year
+    annual = measure.annual_baseline
+    profile = measure.baseline_profile
+    if annual is None:
+        j.baseline_series = j.main
+    elif profile is not None:
+        j.baseline_series = j.series.get((profile, "main", ""))
+    gaps: list[int] = []
+    if j.baseline_series is not None:
+        covered = j.baseline_series.covered_positions(baseline_year)
+        gaps = [p for p in range(12) if p not in covered]
+    missing = month_list(j.month_names(gaps, baseline_year))
+    if annual is not None and gaps:
+        return f"baseline profile ({profile}) incomplete in {baseline_year}: no data for {missing}"
+    if len(gaps) == 12:
+        return f"baseline extract missing ({', '.join(measure.metric.sources)} {baseline_year})"
+    if gaps:
+        return f"baseline {baseline_year} incomplete: no data for {missing}"
+    j.result.months = tuple(j.month_names(j.positions))
+    if j.positions[-1] != j.quarter * 3 - 1:
+        j.result.data_to = month_abbr(j.year.months[j.positions[-1]])
+    return ""
+
+
+def judge_comparison(j: Judgement) -> str:
+    """The year to date beside the same months of the baseline year (or its whole year)."""
+    base = list(range(12)) if j.measure.baseline == "whole_year" else j.positions
+    comparison = compare(j, j.main, j.positions, base)
+    if comparison is None:
+        return "no figure supplied for the year to date"
+    if j.measure.annual_baseline is not None:
+        comparison = with_annual_baseline(j, comparison, j.positions)
+    reason = j.kind.unusable(
+        comparison, j.measure.annual_baseline is not None, str(j.baseline_year)
+    )
+    if not reason:
+        j.result.ytd = comparison
+    return reason
+
+
+def judge_rule(j: Judgement) -> str:
+    """On track at or better than the target; near target within the plan's amber band."""
+    result, measure = j.result, j.measure
+    result.target = target_for(measure, result.ytd.baseline)
+    on_track = is_on_track(
+        result.ytd.actual, result.target, higher_is_better=measure.higher_is_better
+    )
+    result.status = ON_TRACK if on_track else OFF_TRACK
+    if not on_track and within_amber_band(result.ytd.actual, result.target, j.plan.amber_band):
+        result.status = AMBER
+    return ""
+
+
+def judge_significance(j: Judgement) -> str:
+    """Is the gap to the target beyond chance? The kind knows its test."""
+    judged = Judged(
+        direction=j.measure.direction,
+        lower_is_better=j.measure.lower_is_better,
+        alpha=j.plan.significance_level,
+    )
+    j.result.p_value, j.result.significance = j.kind.test(
+        j.result.ytd, j.result.target, judged, j.measure.metric.options
+    )
+    return ""
+
+
+def judge_projection(j: Judgement) -> str:
+    """The year end: a running total scaled by the share of the year elapsed (months, or the
+    baseline year's profile); a level as it stands."""
+    result, kind = j.result, j.kind
+    share = 1.0
+    if not kind.level:
+        annual = j.measure.annual_baseline
+        result.annual_baseline = (
+            annual if annual is not None else j.main.total(j.baseline_year, list(range(12)))
+        )
+        if j.measure.projection == "baseline_profile" and result.annual_baseline:
+            share = result.ytd.baseline / result.annual_baseline
+        else:
+            share = len(j.positions) / 12
+        result.elapsed_share = share
+        if not share:
+            return ""
+    result.projection, result.projection_low, result.projection_high = kind.project(
+        result.ytd, share, PROJECTION_LEVEL, j.measure.metric.options
+    )
+    return ""
+
+
+def judge_control_chart(j: Judgement) -> str:
+    """Making Data Count XmR chart of the monthly figures, with its variation and assurance."""
+    result = j.result
+    chart = control_chart(j, result.target)
+    result.chart = chart
+    if chart is None:
+        result.spc_summary = "Too few monthly figures for a control chart."
+        return ""
+    improvement = improvement_of(j.measure)
+    result.variation = spc.variation(chart, improvement=improvement)
+    target = chart["target"].iloc[-1]
+    result.assurance = spc.assurance(chart, improvement=improvement, target=target) or ""
+    result.spc_summary = spc_sentence(chart, [str(m) for m in j.year.months])
+    return ""
+
+
+def judge_details(j: Judgement) -> str:
+    """The figures comments quote: this quarter alone, context figures, breakdowns, the rest."""
+    result, quarter_months = j.result, range((j.quarter - 1) * 3, j.quarter * 3)
+    own = [p for p in j.positions if p in quarter_months]
+    result.quarter_only = compare(j, j.main, own, own) if own else None
+    if j.measure.annual_baseline is not None and result.quarter_only is not None:
+        result.quarter_only = with_annual_baseline(j, result.quarter_only, own)
+    base = list(range(12)) if j.measure.baseline == "whole_year" else j.positions
+    for name in j.measure.context:
+        series = j.series.get((j.measure.id, "context", name))
+        result.context[name] = compare(j, series, j.positions, base) if series else None
+    for item, series in j.items("breakdown"):
+        compared = compare(j, series, j.positions, base)
+        if compared is not None:
+            result.breakdown.append((item, compared))
+    for item, series in j.items("rest"):
+        figure = series.span(j.year, j.positions, latest=j.plan.is_snapshot(j.measure.metric))
+        value = figure.figure()
+        if value:
+            result.rest[item] = int(value)
+    return ""
+
+
+JUDGEMENT: tuple[Step, ...] = (
+    judge_coverage,
+    judge_baseline,
+    judge_comparison,
+    judge_rule,
+    judge_significance,
+    judge_projection,
+    judge_control_chart,
+    judge_details,
+)
+
+
+def judge(
+    plan: Plan,
+    values: pd.DataFrame,
+    inventory: pd.DataFrame,
+    year: FinancialYear,
+    quarter: int,
+) -> list[QuarterResult]:
+    """Results for every measure for Q1 up to the run's quarter, from the measure values table."""
+    series = series_of(values)
+    return [
+        judge_measure(plan, measure, series, inventory, year, q)
+        for measure in plan.measures
+        for q in range(1, quarter + 1)
+    ]
+
+
+def judge_measure(
+    plan: Plan,
+    measure: Measure,
+    series: dict[tuple[str, str, str], MonthArrays],
+    inventory: pd.DataFrame,
+    year: FinancialYear,
+    quarter: int,
+) -> QuarterResult:
+    """One measure, one quarter: the chain's steps in turn until one finds it cannot be judged."""
+    result = QuarterResult(
+        measure=measure,
+        quarter=quarter,
+        status=NO_DATA,
+        year=str(year),
+        baseline_year=str(plan.baseline_for(year)),
+    )
+    judgement = Judgement(plan, measure, year, quarter, series, inventory, result)
+    for step in JUDGEMENT:
+        reason = step(judgement)
+        if reason:
+            result.status, result.reason = NO_DATA, reason
+            break
+    return result
+
+
+def compare(
+    j: Judgement, series: MonthArrays, positions: list[int], base_positions: list[int]
+) -> Comparison | None:
+    """A series' figure for these months of this year against those of the baseline year."""
+    if not positions:
+        return None
+    kind, options = j.kind, j.measure.metric.options
+    this = series.span(j.year, positions, j.latest)
+    base = series.span(j.baseline_year, base_positions, j.latest)
+    return kind.compare(this, base, options)
+
+
+def with_annual_baseline(j: Judgement, comparison: Comparison, positions: list[int]) -> Comparison:
+    """Replace the baseline by the plan's annual figure: shared out for running totals (pro rata,
+    or as the profile measure's baseline year was spread), as it is for levels."""
+    annual = j.measure.annual_baseline or 0.0
+    baseline = annual
+    if not j.kind.level:
+        baseline = annual * annual_share(j.baseline_series, j.baseline_year, positions)
+    return Comparison(
+        actual=comparison.actual,
+        baseline=baseline,
+        numerator=comparison.numerator,
+        denominator=comparison.denominator,
+    )
+
+
+def annual_share(
+    profile: MonthArrays | None, baseline_year: FinancialYear, positions: list[int]
+) -> float:
+    """The part of a year these months carry: pro rata (months/12), or as the profile measure's
+    baseline year spread over its months."""
+    if profile is None:
+        return len(positions) / 12
+    whole = profile.total(baseline_year, list(range(12)))
+    return profile.total(baseline_year, positions) / whole if whole else len(positions) / 12
 
 
 def is_on_track(actual: float, target: float, *, higher_is_better: bool) -> bool:
@@ -91,319 +415,35 @@ def target_for(measure: Measure, baseline: float) -> float:
     return baseline * (1 + measure.target.change)
 
 
-class _Series:
-    """One measure's monthly values for one series and item, by year and month."""
-
-    def __init__(self, values: pd.DataFrame) -> None:
-        self.frame = values.set_index(["year", "month"]).sort_index()
-
-    def covered(self, year: FinancialYear) -> set[str]:
-        if str(year) not in self.frame.index.get_level_values(0):
-            return set()
-        rows = self.frame.loc[str(year)]
-        return set(rows.index[rows["covered"].astype(bool)])
-
-    def total(self, year: FinancialYear, months: list[str], column: str = "value") -> float:
-        return float(self.frame.loc[[(str(year), m) for m in months], column].sum())
-
-    def latest(
-        self, year: FinancialYear, months: list[str], column: str = "value"
-    ) -> tuple[str, float] | None:
-        rows = self.frame.loc[[(str(year), m) for m in months], column].dropna()
-        if rows.empty:
-            return None
-        return rows.index[-1][1], float(rows.iloc[-1])
-
-
-def same_months(
-    months: list[str] | tuple[str, ...], baseline_year: FinancialYear, year: FinancialYear
-) -> list[str]:
-    """The months of the baseline year matching these months of this year."""
-    shift = year.start - baseline_year.start
-    return [str(pd.Period(m, freq="M") - 12 * shift) for m in months]
-
-
-def judge(
-    plan: Plan,
-    values: pd.DataFrame,
-    inventory: pd.DataFrame,
-    year: FinancialYear,
-    quarter: int,
-) -> list[QuarterResult]:
-    """Results for every measure for Q1 up to the run's quarter, from the measure values table."""
-    return [
-        judge_measure(
-            plan,
-            measure,
-            values[values["measure_id"] == measure.id],
-            inventory,
-            year,
-            q,
-            profile=_profile_values(values, measure),
-        )
-        for measure in plan.measures
-        for q in range(1, quarter + 1)
-    ]
-
-
-def _profile_values(values: pd.DataFrame, measure: Measure) -> pd.DataFrame | None:
-    if measure.baseline_profile is None:
-        return None
-    rows = values[(values["measure_id"] == measure.baseline_profile) & (values["series"] == "main")]
-    return rows
-
-
-def judge_measure(
-    plan: Plan,
-    measure: Measure,
-    values: pd.DataFrame,
-    inventory: pd.DataFrame,
-    year: FinancialYear,
-    quarter: int,
-    *,
-    profile: pd.DataFrame | None = None,
-) -> QuarterResult:
-    """One measure, one quarter. `profile`: the values of the measure whose baseline-year months
-    share out an annual baseline (plan: baseline: {annual: N, profile: <measure>})."""
-    baseline_year = plan.baseline_for(year)
-    main = _Series(values[values["series"] == "main"])
-    result = QuarterResult(
-        measure=measure,
-        quarter=quarter,
-        status=NO_DATA,
-        year=str(year),
-        baseline_year=str(baseline_year),
-    )
-    sources = measure.metric.sources
-
-    covered = main.covered(year)
-    quarter_months = [str(m) for m in year.quarter_months(quarter)]
-    present_in_quarter = [m for m in quarter_months if m in covered]
-    if not present_in_quarter:
-        result.reason = _missing_reason(inventory, sources, str(year), f"Q{quarter}")
-        return result
-    months = [str(m) for m in year.ytd_months(quarter) if str(m) <= present_in_quarter[-1]]
-    gaps = [m for m in months if m not in covered]
-    if gaps:
-        result.reason = "extract missing for " + _month_list(gaps)
-        return result
-    annual = measure.annual_baseline
-    baseline_series = (
-        main if annual is None else (_Series(profile) if profile is not None else None)
-    )
-    baseline_covered = baseline_series.covered(baseline_year) if baseline_series else set()
-    baseline_gaps = [str(m) for m in baseline_year.months if str(m) not in baseline_covered]
-    if baseline_series is None:
-        baseline_gaps = []
-    elif annual is not None and baseline_gaps:
-        result.reason = (
-            f"baseline profile ({measure.baseline_profile}) incomplete in {baseline_year}: "
-            f"no data for {_month_list(baseline_gaps)}"
-        )
-        return result
-    if len(baseline_gaps) == 12:
-        result.reason = f"baseline extract missing ({', '.join(sources)} {baseline_year})"
-        return result
-    if baseline_gaps:
-        result.reason = (
-            f"baseline {baseline_year} incomplete: no data for {_month_list(baseline_gaps)}"
-        )
-        return result
-
-    result.months = tuple(months)
-    if months[-1] != quarter_months[-1]:
-        result.data_to = month_abbr(pd.Period(months[-1], freq="M"))
-    base_months = same_months(months, baseline_year, year)
-    kind = measure.metric.kind
-    snapshot = plan.is_snapshot(measure.metric)
-
-    comparison = _compare(
-        main, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
-    )
-    if comparison is None:
-        result.reason = "no figure supplied for the year to date"
-        return result
-    if annual is not None:
-        comparison = _with_annual_baseline(
-            comparison, measure, baseline_series, baseline_year, base_months
-        )
-    if measure.metric.is_proportion and not comparison.denominator:
-        result.reason = "no records to take a proportion of"
-        return result
-    if measure.metric.is_proportion and annual is None and not comparison.baseline_denominator:
-        result.reason = (
-            f"no records in the baseline months of {baseline_year} to take a proportion of"
-        )
-        return result
-    result.ytd = comparison
-    result.target = target_for(measure, comparison.baseline)
-    on_track = is_on_track(
-        comparison.actual, result.target, higher_is_better=measure.higher_is_better
-    )
-    result.status = ON_TRACK if on_track else OFF_TRACK
-    if not on_track and within_amber_band(comparison.actual, result.target, plan.amber_band):
-        result.status = AMBER
-    result.p_value, result.significance = judge_significance(
-        measure, comparison, result.target, plan.significance_level
-    )
-
-    cumulative = kind in ("count", "repeat")
-    if cumulative:
-        all_base = [str(m) for m in baseline_year.months]
-        result.annual_baseline = (
-            annual if annual is not None else main.total(baseline_year, all_base)
-        )
-        if measure.projection == "baseline_profile" and result.annual_baseline:
-            result.elapsed_share = comparison.baseline / result.annual_baseline
-        else:
-            result.elapsed_share = len(months) / 12
-        if result.elapsed_share:
-            result.projection, result.projection_low, result.projection_high = (
-                significance.projection_interval(
-                    comparison.actual, min(result.elapsed_share, 1.0), PROJECTION_LEVEL
-                )
-            )
-    else:
-        result.projection = comparison.actual
-        if comparison.denominator:
-            low, high = significance.wilson_interval(
-                round(comparison.numerator), round(comparison.denominator), PROJECTION_LEVEL
-            )
-            result.projection_low, result.projection_high = 100 * low, 100 * high
-    chart = control_chart(values, measure, year, baseline_year, months, result.target)
-    if chart is not None:
-        improvement = improvement_of(measure)
-        result.variation = spc.variation(chart, improvement=improvement)
-        target = chart["target"].iloc[-1]
-        result.assurance = spc.assurance(chart, improvement=improvement, target=target) or ""
-        result.spc_summary = spc_sentence(chart, [str(m) for m in year.months])
-    else:
-        result.spc_summary = "Too few monthly figures for a control chart."
-
-    own_months = [m for m in months if m in quarter_months]
-    quarter_baseline_months = same_months(own_months, baseline_year, year)
-    result.quarter_only = _compare(
-        main,
-        kind,
-        snapshot,
-        "same_months",
-        year,
-        own_months,
-        baseline_year,
-        quarter_baseline_months,
-    )
-    if annual is not None and result.quarter_only is not None:
-        result.quarter_only = _with_annual_baseline(
-            result.quarter_only, measure, baseline_series, baseline_year, quarter_baseline_months
-        )
-    for name in measure.context:
-        series = _Series(values[(values["series"] == "context") & (values["item"] == name)])
-        result.context[name] = _compare(
-            series, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
-        )
-    breakdown = values[values["series"] == "breakdown"]
-    for item in dict.fromkeys(breakdown["item"]):
-        series = _Series(breakdown[breakdown["item"] == item])
-        compared = _compare(
-            series, kind, snapshot, measure.baseline, year, months, baseline_year, base_months
-        )
-        if compared is not None:
-            result.breakdown.append((item, compared))
-    rest = values[values["series"] == "rest"]
-    for item in dict.fromkeys(rest["item"]):
-        series = _Series(rest[rest["item"] == item])
-        value = series.latest(year, months) if snapshot else (None, series.total(year, months))
-        if value is not None and value[1]:
-            result.rest[item] = int(value[1])
-    return result
-
-
-def annual_share(
-    profile: _Series | None, baseline_year: FinancialYear, base_months: list[str]
-) -> float:
-    """The part of a year these months carry: pro rata (months/12), or as the profile measure's
-    baseline year spread over its months."""
-    if profile is None:
-        return len(base_months) / 12
-    whole = profile.total(baseline_year, [str(m) for m in baseline_year.months])
-    return profile.total(baseline_year, base_months) / whole if whole else len(base_months) / 12
-
-
-def _with_annual_baseline(
-    comparison: Comparison,
-    measure: Measure,
-    profile: _Series | None,
-    baseline_year: FinancialYear,
-    base_months: list[str],
-) -> Comparison:
-    """Replace the baseline by the plan's annual figure: shared out for counts, as is for levels."""
-    annual = measure.annual_baseline or 0.0
-    if measure.metric.kind in ("count", "repeat"):
-        baseline = annual * annual_share(profile, baseline_year, base_months)
-    else:
-        baseline = annual
-    return Comparison(
-        actual=comparison.actual,
-        baseline=baseline,
-        numerator=comparison.numerator,
-        denominator=comparison.denominator,
-    )
-
-
 def within_amber_band(actual: float, target: float, band: float | None) -> bool:
     """Off track but within the plan's amber band (e.g. 5% of the target); off unless set."""
     return band is not None and abs(actual - target) <= band * abs(target) + _TOLERANCE
-
-
-def judge_significance(
-    measure: Measure, comparison: Comparison, target: float, alpha: float
-) -> tuple[float | None, str]:
-    """Is the YTD actual beyond chance from the target? Exact Poisson for counts, binomial for
-    proportions; supplied figures come without the records to test."""
-    kind = measure.metric.kind
-    judged = {
-        "direction": measure.direction,
-        "lower_is_better": measure.lower_is_better,
-        "alpha": alpha,
-    }
-    if kind in ("count", "repeat"):
-        result = significance.judge_count(round(comparison.actual), max(target, 0.0), **judged)
-    elif kind == "proportion" and comparison.denominator and 0 <= target <= 100:
-        result = significance.judge_proportion(
-            round(comparison.numerator), round(comparison.denominator), target / 100, **judged
-        )
-    else:
-        return None, ""
-    return result.p_value, result.label
 
 
 def improvement_of(measure: Measure) -> str:
     return "increase" if measure.higher_is_better else "decrease"
 
 
-def control_chart(
-    values: pd.DataFrame,
-    measure: Measure,
-    year: FinancialYear,
-    baseline_year: FinancialYear,
-    months: list[str] | tuple[str, ...],
-    target: float | None,
-) -> pd.DataFrame | None:
+def monthly_figures(j: Judgement, year: FinancialYear, positions: list[int]) -> pd.Series:
+    """The main series' monthly figure as its kind shows it (percentages, rates), by month."""
+    span = j.main.span(year, positions, latest=False)
+    figure = j.kind.figure(span.values, span.denominators, j.measure.metric.options)
+    return pd.Series(figure, index=j.month_names(positions, year)).dropna()
+
+
+def control_chart(j: Judgement, target: float | None) -> pd.DataFrame | None:
     """XmR chart (Making Data Count) of the monthly figures, baseline year then this year up to
     the months judged; limits from the baseline year's points when it has enough of them."""
-    baseline = metrics.monthly_series(values, measure, baseline_year).dropna()
-    this_year = metrics.monthly_series(values, measure, year)
-    this_year = this_year[this_year.index.isin(list(months))].dropna()
-    series = pd.concat([baseline, this_year])
+    baseline = monthly_figures(j, j.baseline_year, list(range(12)))
+    series = pd.concat([baseline, monthly_figures(j, j.year, j.positions)])
     if len(series) < MIN_CONTROL_POINTS:
         return None
-    cumulative = measure.metric.kind in ("count", "repeat")
     monthly_target = None
-    if target is not None and months:
-        monthly_target = target / len(months) if cumulative else target
+    if target is not None and j.positions:
+        monthly_target = target if j.kind.level else target / len(j.positions)
     chart = spc.xmr(
         series,
-        improvement=improvement_of(measure),
+        improvement=improvement_of(j.measure),
         target=monthly_target,
         fix_after_n_points=len(baseline) if len(baseline) >= MIN_CONTROL_POINTS else None,
     )
@@ -432,56 +472,8 @@ def spc_sentence(chart: pd.DataFrame, this_year_months: list[str]) -> str:
     return f"{words[:1].upper()}{words[1:]} since {month_name(this_year.index[start])}."
 
 
-def _compare(
-    series: _Series,
-    kind: str,
-    snapshot: bool,
-    baseline_rule: str,
-    year: FinancialYear,
-    months: list[str],
-    baseline_year: FinancialYear,
-    base_months: list[str],
-) -> Comparison | None:
-    """YTD figure against the baseline: sums for counts, latest for snapshots and supplied figures."""
-    if not months:
-        return None
-    if baseline_rule == "whole_year":
-        base_months = [str(m) for m in baseline_year.months]
-    if kind == "supplied" or snapshot:
-        actual = series.latest(year, months)
-        baseline = series.latest(baseline_year, base_months)
-        if actual is None or baseline is None:
-            return None
-        if kind == "proportion":
-            num, den = actual[1], series.latest(year, months, "denominator")[1]
-            bnum, bden = baseline[1], series.latest(baseline_year, base_months, "denominator")[1]
-            return _proportion(num, den, bnum, bden)
-        return Comparison(actual=actual[1], baseline=baseline[1])
-    if kind == "proportion":
-        return _proportion(
-            series.total(year, months),
-            series.total(year, months, "denominator"),
-            series.total(baseline_year, base_months),
-            series.total(baseline_year, base_months, "denominator"),
-        )
-    return Comparison(
-        actual=series.total(year, months), baseline=series.total(baseline_year, base_months)
-    )
-
-
-def _proportion(num: float, den: float, bnum: float, bden: float) -> Comparison:
-    """Proportions are compared as percentages; the counts behind them travel along."""
-    return Comparison(
-        actual=100 * num / den if den else math.nan,
-        baseline=100 * bnum / bden if bden else math.nan,
-        numerator=num,
-        denominator=den,
-        baseline_numerator=bnum,
-        baseline_denominator=bden,
-    )
-
-
-def _month_list(months: list[str]) -> str:
+def month_list(months: list[str]) -> str:
+    """'Apr 2011 to Jun 2011, Sep 2011': runs of months, for a reason."""
     periods = [pd.Period(m, freq="M") for m in months]
     runs: list[list[pd.Period]] = []
     for period in periods:
@@ -514,40 +506,41 @@ def _missing_reason(
 
 
 def results_table(results: list[QuarterResult], plan: Plan, year: FinancialYear) -> pd.DataFrame:
-    """statuses.csv: one row per measure per quarter."""
-    rows = []
-    for r in results:
-        ytd = r.ytd
-        rows.append(
-            {
-                "plan": plan.name,
-                "year": str(year),
-                "measure_id": r.measure.id,
-                "theme": r.measure.theme,
-                "measure": r.measure.title,
-                "direction": r.measure.direction,
-                "quarter": f"Q{r.quarter}",
-                "status": r.status,
-                "actual": ytd.actual if ytd else math.nan,
-                "target": r.target if r.target is not None else math.nan,
-                "baseline": ytd.baseline if ytd else math.nan,
-                "numerator": ytd.numerator if ytd and ytd.numerator is not None else math.nan,
-                "denominator": ytd.denominator if ytd and ytd.denominator is not None else math.nan,
-                "unit": r.measure.metric.unit,
-                "months": f"{r.months[0]} to {r.months[-1]}" if r.months else "",
-                "data_to": r.data_to or "",
-                "projection": r.projection if r.projection is not None else math.nan,
-                "projection_low": _number(r.projection_low),
-                "projection_high": _number(r.projection_high),
-                "p_value": _number(r.p_value),
-                "significance": r.significance,
-                "variation": r.variation,
-                "assurance": r.assurance,
-                "spc_summary": r.spc_summary,
-                "reason": r.reason,
-            }
-        )
-    return pd.DataFrame(rows)
+    """statuses.csv without comments: one row per measure per quarter."""
+    return pd.DataFrame([_result_row(r, plan, year) for r in results])
+
+
+def _result_row(r: QuarterResult, plan: Plan, year: FinancialYear) -> dict[str, object]:
+    ytd = r.ytd
+    return {
+        "plan": plan.name,
+        "year": str(year),
+        "measure_id": r.measure.id,
+        "theme": r.measure.theme,
+        "measure": r.measure.title,
+        "direction": r.measure.direction,
+        "quarter": f"Q{r.quarter}",
+        "status": r.status,
+        "actual": ytd.actual if ytd else math.nan,
+        "target": _number(r.target),
+        "baseline": ytd.baseline if ytd else math.nan,
+        "numerator": _number(ytd.numerator if ytd else None),
+        "denominator": _number(ytd.denominator if ytd else None),
+        "unit": r.measure.metric.unit,
+        "months": f"{r.months[0]} to {r.months[-1]}" if r.months else "",
+        "first_month": r.months[0] if r.months else "",
+        "last_month": r.months[-1] if r.months else "",
+        "data_to": r.data_to or "",
+        "projection": _number(r.projection),
+        "projection_low": _number(r.projection_low),
+        "projection_high": _number(r.projection_high),
+        "p_value": _number(r.p_value),
+        "significance": r.significance,
+        "variation": r.variation,
+        "assurance": r.assurance,
+        "spc_summary": r.spc_summary,
+        "reason": r.reason,
+    }
 
 
 def _number(value: float | None) -> float:
@@ -571,3 +564,15 @@ def breakdown_table(results: list[QuarterResult]) -> pd.DataFrame:
     return pd.DataFrame(
         rows, columns=["measure_id", "quarter", "item", "actual", "baseline", "change"]
     )
+
+
+def chart_table(results: list[QuarterResult], quarter: int) -> pd.DataFrame:
+    """control_charts.csv: the control chart each measure was judged with in the run's quarter,
+    so the report draws it and recomputes nothing."""
+    frames = []
+    for r in results:
+        if r.quarter == quarter and r.chart is not None:
+            chart = r.chart.reset_index(names="month")
+            chart.insert(0, "measure_id", r.measure.id)
+            frames.append(chart[CHART_COLUMNS])
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHART_COLUMNS)

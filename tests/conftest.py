@@ -14,7 +14,7 @@ from csp import config
 
 def load_generator() -> ModuleType:
     """samples/stockton/generate.py, imported by path (it is a script, not part of the package)."""
-    path = config.SAMPLES_DIR / "stockton" / "generate.py"
+    path = (config.PROJECT_ROOT / "samples") / "stockton" / "generate.py"
     spec = importlib.util.spec_from_file_location("stockton_sample", path)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -65,15 +65,16 @@ def stockton_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 
 @pytest.fixture(scope="session")
-def city_q3(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """City of London 2021-22 Q3 on the real police.uk download in ../shared: its processed folder."""
+def city_q3(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
+    """City of London 2021-22 Q3 on the real police.uk download in ../shared: processed folder
+    and dashboard."""
     from shared_data import shared_path
 
     from csp.pipeline import run_quarter
 
     raw = shared_path("data", "police-uk")
     root = tmp_path_factory.mktemp("city")
-    run_quarter(
+    dashboard = run_quarter(
         "city-of-london",
         "2021-22",
         3,
@@ -82,4 +83,6 @@ def city_q3(tmp_path_factory: pytest.TempPathFactory) -> Path:
         reports_root=root / "reports",
         progress=lambda _: None,
     )
-    return root / "processed" / "city-of-london" / "2021-22" / "Q3"
+    return SimpleNamespace(
+        processed=root / "processed" / "city-of-london" / "2021-22" / "Q3", dashboard=dashboard
+    )

@@ -88,7 +88,10 @@ STATUS_COLUMNS = [
 def draw(plan: Plan, theme_name: str, values: pd.DataFrame) -> tuple[Figure, str]:
     """The theme's chart for 2011-12 Q1 with no statuses judged yet: the monthly lines only."""
     no_statuses = pd.DataFrame(columns=STATUS_COLUMNS)
-    return charts.theme_chart(theme_named(plan, theme_name), plan, values, no_statuses, YEAR, 1)
+    no_charts = pd.DataFrame(columns=["measure_id", "month", "point_type"])
+    return charts.theme_chart(
+        theme_named(plan, theme_name), plan, values, no_statuses, no_charts, YEAR, 1
+    )
 
 
 def panel(figure: Figure, measure_id: str) -> Axes:

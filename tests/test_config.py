@@ -16,10 +16,8 @@ from csp import config
 FOLDERS = {
     "PLANS_DIR": config.PLANS_DIR,
     "NOTEBOOKS_DIR": config.NOTEBOOKS_DIR,
-    "RAW_DIR": config.RAW_DIR,
     "PROCESSED_DIR": config.PROCESSED_DIR,
     "REPORTS_DIR": config.REPORTS_DIR,
-    "SAMPLES_DIR": config.SAMPLES_DIR,
 }
 
 

@@ -58,6 +58,22 @@ def test_stockton_statuses_equal_the_golden_file(
     assert_same_as_golden(read_golden(f"stockton-2011-12-Q{quarter}"), ours)
 
 
-def test_city_of_london_statuses_equal_the_golden_file(city_q3: Path) -> None:
-    ours = read_ours(RunFolder(city_q3).statuses)
+def test_city_of_london_statuses_equal_the_golden_file(city_q3: SimpleNamespace) -> None:
+    ours = read_ours(RunFolder(city_q3.processed).statuses)
     assert_same_as_golden(read_golden("city-of-london-2021-22-Q3"), ours)
+    assert set(ours["measure_id"]) - set(
+        read_golden("city-of-london-2021-22-Q3")["measure_id"]
+    ) == {"C11"}
+
+
+def test_the_rate_measure_has_its_own_chart_in_the_dashboard(city_q3: SimpleNamespace) -> None:
+    html = city_q3.dashboard.read_text(encoding="utf-8")
+    assert "C11" in html and "Reduce crime per 1,000 residents" in html
+    assert "C11: " in html and "crimes per 1,000 residents" in html  # the chart's text alternative
+    charts = pd.read_csv(RunFolder(city_q3.processed).control_charts, dtype={"month": str})
+    rate_chart = charts[charts["measure_id"] == "C11"]
+    assert len(rate_chart) == 12 + 8  # the baseline year, then April to November
+    statuses = RunFolder(city_q3.processed).read_statuses()
+    q3 = statuses[(statuses["measure_id"] == "C11") & (statuses["quarter"] == "Q3")].iloc[0]
+    assert q3["actual"] == pytest.approx(1000 * q3["numerator"] / 8600)
+    assert q3["projection_low"] < q3["projection"] < q3["projection_high"]

@@ -19,8 +19,13 @@ import pandas as pd
 import pytest
 
 from csp import clean, extracts, metrics
+from csp.kinds import KINDS
+from csp.kinds.proportion import ProportionOptions
+from csp.kinds.repeat import RepeatOptions, repeat_increments
+from csp.kinds.supplied import SuppliedOptions
 from csp.periods import FinancialYear
-from csp.plan import Condition, MetricSpec, Plan, Theme, load_plan
+from csp.plan import MetricSpec, Plan, Theme, load_plan
+from csp.records import Condition
 
 YEAR = FinancialYear.parse("2011-12")
 BASELINE = FinancialYear.parse("2010-11")
@@ -39,6 +44,11 @@ def records(rows: list[dict[str, object]], source: str = "x") -> pd.DataFrame:
     frame["_source"] = [row.get("_source", source) for row in rows]
     frame["_row"] = range(2, len(rows) + 2)
     return frame
+
+
+def figures_frame(*args: object, **kwargs: object) -> pd.DataFrame:
+    """metrics.monthly_figures as a table, to read month by month."""
+    return pd.DataFrame(metrics.monthly_figures(*args, **kwargs))
 
 
 def by_month(frame: pd.DataFrame, column: str = "value") -> dict[str, float]:
@@ -136,8 +146,8 @@ def test_repeat_counted_once_in_the_month_of_the_nth_record() -> None:
             {"date": "2011-04-10", "caller": None},
         ]
     )
-    assert metrics.repeat_increments(table, "caller", 3).to_dict() == {"2011-05": 1}
-    assert metrics.repeat_increments(table, "caller", 2).to_dict() == {"2011-05": 1, "2011-06": 1}
+    assert repeat_increments(table, "caller", 3).to_dict() == {"2011-05": 1}
+    assert repeat_increments(table, "caller", 2).to_dict() == {"2011-05": 1, "2011-06": 1}
 
 
 def test_repeat_across_sources_in_date_order() -> None:
@@ -149,7 +159,7 @@ def test_repeat_across_sources_in_date_order() -> None:
             {"date": "2011-05-02", "caller": "C1", "_source": "maasbt_asb"},
         ]
     )
-    assert metrics.repeat_increments(table, "caller", 3).to_dict() == {"2011-06": 1}
+    assert repeat_increments(table, "caller", 3).to_dict() == {"2011-06": 1}
 
 
 def test_repeat_only_within_the_year() -> None:
@@ -161,13 +171,17 @@ def test_repeat_only_within_the_year() -> None:
             {"date": "2011-05-01", "caller": "C1"},
         ]
     )
-    metric = MetricSpec(kind="repeat", sources=("x",), subject="caller", min_records=3)
-    this_year = metrics.monthly_figures(metric, table, YEAR, set(MONTHS))
+    metric = MetricSpec(
+        kind=KINDS.get("repeat"),
+        sources=("x",),
+        options=RepeatOptions(subject="caller", min_records=3),
+    )
+    this_year = figures_frame(metric, table, YEAR, set(MONTHS))
     assert np.nansum(this_year["value"]) == 0
-    last_year = metrics.monthly_figures(metric, table, BASELINE, {str(m) for m in BASELINE.months})
+    last_year = figures_frame(metric, table, BASELINE, {str(m) for m in BASELINE.months})
     assert np.nansum(last_year["value"]) == 0
-    metric_two = replace(metric, min_records=2)
-    figures = by_month(metrics.monthly_figures(metric_two, table, YEAR, set(MONTHS)))
+    metric_two = replace(metric, options=RepeatOptions(subject="caller", min_records=2))
+    figures = by_month(figures_frame(metric_two, table, YEAR, set(MONTHS)))
     assert figures["2011-05"] == 1 and figures["2011-04"] == 0
 
 
@@ -190,8 +204,8 @@ def test_count_covered_months_zero_uncovered_nan() -> None:
             {"date": "2011-03-31"},  # last year
         ]
     )
-    frame = metrics.monthly_figures(
-        MetricSpec(kind="count", sources=("x",)), table, YEAR, APR_TO_AUG
+    frame = figures_frame(
+        MetricSpec(kind=KINDS.get("count"), sources=("x",)), table, YEAR, APR_TO_AUG
     )
     assert frame["month"].tolist() == MONTHS
     values = by_month(frame)
@@ -212,9 +226,11 @@ def test_proportion_numerator_and_denominator_by_month() -> None:
         ]
     )
     metric = MetricSpec(
-        kind="proportion", sources=("x",), numerator=(Condition("planned", (True,)),)
+        kind=KINDS.get("proportion"),
+        sources=("x",),
+        options=ProportionOptions(numerator=(Condition("planned", (True,)),)),
     )
-    frame = metrics.monthly_figures(metric, table, YEAR, APR_TO_AUG)
+    frame = figures_frame(metric, table, YEAR, APR_TO_AUG)
     assert [by_month(frame)[m] for m in MONTHS[:3]] == [2, 0, 0]
     assert [by_month(frame, "denominator")[m] for m in MONTHS[:3]] == [3, 0, 1]
     assert_uncovered_nan(frame, APR_TO_AUG)
@@ -229,9 +245,13 @@ def test_supplied_figure_at_its_month_other_months_empty() -> None:
             {"date": "2011-02-28", "question": "Q", "percent": 27.0, "respondents": 900},
         ]
     )
-    metric = MetricSpec(kind="supplied", sources=("x",), value="percent", base="respondents")
+    metric = MetricSpec(
+        kind=KINDS.get("supplied"),
+        sources=("x",),
+        options=SuppliedOptions(value="percent", base="respondents"),
+    )
     covered = {str(m) for m in BASELINE.months} - {"2011-03"}
-    frame = metrics.monthly_figures(metric, table, BASELINE, covered)
+    frame = figures_frame(metric, table, BASELINE, covered)
     values = by_month(frame)
     assert values["2011-02"] == 27.0  # the latest figure of the month
     assert by_month(frame, "denominator")["2011-02"] == 900
@@ -249,10 +269,12 @@ def test_snapshot_figures_only_at_quarter_ends() -> None:
         ]
     )
     metric = MetricSpec(
-        kind="proportion", sources=("x",), numerator=(Condition("sex", ("Female",)),)
+        kind=KINDS.get("proportion"),
+        sources=("x",),
+        options=ProportionOptions(numerator=(Condition("sex", ("Female",)),)),
     )
     covered = set(MONTHS[:6])
-    frame = metrics.monthly_figures(metric, table, YEAR, covered, snapshot=True)
+    frame = figures_frame(metric, table, YEAR, covered, snapshot=True)
     values, denominators = by_month(frame), by_month(frame, "denominator")
     assert (values["2011-06"], denominators["2011-06"]) == (1, 3)
     assert (values["2011-09"], denominators["2011-09"]) == (1, 1)
@@ -263,14 +285,14 @@ def test_snapshot_figures_only_at_quarter_ends() -> None:
 
 def test_snapshot_quarter_end_with_no_one_is_zero_when_covered() -> None:
     table = records([{"date": "2011-06-30", "status": "In treatment"}])
-    metric = MetricSpec(kind="count", sources=("x",))
-    frame = metrics.monthly_figures(metric, table, YEAR, set(MONTHS[:6]), snapshot=True)
+    metric = MetricSpec(kind=KINDS.get("count"), sources=("x",))
+    frame = figures_frame(metric, table, YEAR, set(MONTHS[:6]), snapshot=True)
     assert by_month(frame)["2011-09"] == 0
     assert math.isnan(by_month(frame)["2011-12"])
 
 
 def test_metric_coverage_is_the_months_every_source_covers() -> None:
-    metric = MetricSpec(kind="count", sources=("a", "b"))
+    metric = MetricSpec(kind=KINDS.get("count"), sources=("a", "b"))
     coverage = {"a": {"2011-04", "2011-05"}, "b": {"2011-05", "2011-06"}}
     assert metrics.metric_coverage(metric, coverage) == {"2011-05"}
     assert metrics.metric_coverage(metric, {"a": {"2011-04"}}) == set()

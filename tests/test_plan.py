@@ -14,9 +14,12 @@ import yaml
 from shared_data import shared_path
 
 from csp import config
+from csp.config import plan_path
 from csp.errors import PlanError
+from csp.kinds import KINDS
 from csp.periods import FinancialYear
-from csp.plan import Condition, Plan, load_plan, plan_path
+from csp.plan import Plan, load_plan
+from csp.records import Condition
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
 TOP_FIVE = [
@@ -132,14 +135,16 @@ def test_stockton_breakdown_label_defaults_to_its_columns(stockton: Plan) -> Non
 
 def test_stockton_metric_kinds(stockton: Plan) -> None:
     repeat = stockton.measure("1.1").metric
-    assert (repeat.kind, repeat.subject, repeat.min_records) == ("repeat", "caller_id", 3)
+    assert repeat.kind is KINDS.get("repeat")
+    assert (repeat.options.subject, repeat.options.min_records) == ("caller_id", 3)
     proportion = stockton.measure("4.3").metric
-    assert proportion.is_proportion
-    assert proportion.numerator == (Condition(column="planned", values=(True,)),)
+    assert proportion.kind is KINDS.get("proportion")
+    assert proportion.options.numerator == (Condition(column="planned", values=(True,)),)
     assert stockton.is_snapshot(stockton.measure("4.1").metric)
     assert not stockton.is_snapshot(proportion)
     supplied = stockton.measure("1.2")
-    assert (supplied.metric.kind, supplied.metric.value) == ("supplied", "percent")
+    assert supplied.metric.kind is KINDS.get("supplied")
+    assert supplied.metric.options.value == "percent"
     assert supplied.baseline == "whole_year"
 
 

@@ -90,9 +90,6 @@ def test_default_folders_sit_under_the_project_folders() -> None:
     assert processed.default_processed_dir("stockton", "2011-12", 3) == (
         config.PROCESSED_DIR / "stockton" / "2011-12" / "Q3"
     )
-    assert processed.default_report_dir("stockton", "2011-12", 3) == (
-        config.REPORTS_DIR / "stockton" / "2011-12" / "Q3"
-    )
 
 
 def test_layout_names_the_files_the_readme_documents(tmp_path: Path) -> None:

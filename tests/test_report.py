@@ -85,7 +85,6 @@ def make_dashboard(tmp_path: Path) -> DashboardFactory:
             "2011-12",
             quarter,
             processed_dir=tmp_path / "processed",
-            report_dir=tmp_path / "report",
         )
         return report.Dashboard(
             run=run,
@@ -103,6 +102,7 @@ def make_dashboard(tmp_path: Path) -> DashboardFactory:
             if cleaning_log is not None
             else pd.DataFrame(columns=clean.LOG_COLUMNS),
             produced=dt.datetime(2011, 10, 5, 9, 30),
+            control_charts=pd.DataFrame(columns=["measure_id", "month", "point_type"]),
         )
 
     return make

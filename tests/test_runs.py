@@ -27,8 +27,7 @@ def test_default_folders_come_from_the_plan_and_the_project(elsewhere: Path) -> 
     run = QuarterRun.from_parameters("stockton", "2011-12", 2)
     assert run.raw_dir == config.PROJECT_ROOT / "data" / "raw" / "stockton"
     assert run.folder.folder == config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2"
-    assert run.report_dir == config.REPORTS_DIR / "stockton" / "2011-12" / "Q2"
-    for folder in (run.raw_dir, run.folder.folder, run.report_dir):
+    for folder in (run.raw_dir, run.folder.folder):
         assert not folder.is_relative_to(elsewhere)
 
 
@@ -47,11 +46,9 @@ def test_explicit_relative_folders_resolve_from_the_project_root(elsewhere: Path
         2,
         raw_dir="../shared/data/stockton",
         processed_dir="build/processed",
-        report_dir="build/report",
     )
     assert run.raw_dir == config.PROJECT_ROOT.parent / "shared" / "data" / "stockton"
     assert run.folder.folder == config.PROJECT_ROOT / "build" / "processed"
-    assert run.report_dir == config.PROJECT_ROOT / "build" / "report"
 
 
 def test_explicit_absolute_folders_are_used_as_given(tmp_path: Path) -> None:
@@ -62,11 +59,9 @@ def test_explicit_absolute_folders_are_used_as_given(tmp_path: Path) -> None:
         "2",
         raw_dir=tmp_path / "raw",
         processed_dir=str(tmp_path / ".Q2.staging-1234"),
-        report_dir=tmp_path / "report",
     )
     assert run.raw_dir == tmp_path / "raw"
     assert run.folder.folder == tmp_path / ".Q2.staging-1234"
-    assert run.report_dir == tmp_path / "report"
 
 
 @pytest.mark.parametrize("quarter", [2, "2", "Q2", "q2", " Q2 "])

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from csp import config
 from csp.plan import Plan, load_plan
 
-SAMPLE_DIR = config.SAMPLES_DIR / "stockton"
+SAMPLE_DIR = (config.PROJECT_ROOT / "samples") / "stockton"
 
 
 @pytest.fixture(scope="module")

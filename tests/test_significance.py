@@ -14,7 +14,6 @@ from csp.significance import (
     count_p_value,
     judge_count,
     judge_proportion,
-    poisson_interval,
     projection_interval,
     proportion_p_value,
     significance_label,
@@ -145,20 +144,6 @@ def test_wilson_interval_with_no_trials_is_nan() -> None:
     low, high = wilson_interval(0, 0)
     assert math.isnan(low)
     assert math.isnan(high)
-
-
-@pytest.mark.parametrize(("count", "level"), [(1, 0.95), (5, 0.95), (41, 0.95), (52, 0.90)])
-def test_poisson_interval_matches_chi_square_garwood_bounds(count: int, level: float) -> None:
-    alpha = 1 - level
-    low, high = poisson_interval(count, level)
-    assert low == pytest.approx(stats.chi2.ppf(alpha / 2, 2 * count) / 2, rel=1e-10)
-    assert high == pytest.approx(stats.chi2.ppf(1 - alpha / 2, 2 * count + 2) / 2, rel=1e-10)
-
-
-def test_poisson_interval_for_zero_count() -> None:
-    low, high = poisson_interval(0)
-    assert low == 0.0
-    assert high == pytest.approx(-math.log(0.025))
 
 
 def simulate_year_end_totals(ytd: int, elapsed_share: float, draws: int = 200_000) -> np.ndarray:

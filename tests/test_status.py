@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 
 from csp import status
+from csp.kinds import KINDS
 from csp.periods import FinancialYear
-from csp.plan import Condition, Measure, MetricSpec, Plan, TargetSpec, load_plan
+from csp.plan import Measure, MetricSpec, Plan, TargetSpec, load_plan
+from csp.records import Condition
 from csp.status import NO_DATA, OFF_TRACK, ON_TRACK
 
 YEAR = FinancialYear.parse("2011-12")
@@ -35,10 +37,12 @@ def measure(
     **options: object,
 ) -> Measure:
     """A measure on a real extract of the Stockton plan (the plan says whether it is a snapshot)."""
-    numerator = (Condition("planned", (True,)),) if kind == "proportion" else ()
-    metric = MetricSpec(
-        kind=kind, sources=(source,), numerator=numerator, value="v" if kind == "supplied" else None
-    )
+    the_kind = KINDS.get(kind)
+    kind_options = {
+        "proportion": {"numerator": (Condition("planned", (True,)),)},
+        "supplied": {"value": "v"},
+    }.get(kind, {})
+    metric = MetricSpec(kind=the_kind, sources=(source,), options=the_kind.Options(**kind_options))
     return Measure(
         id="9.9",
         title="A measure",
@@ -105,7 +109,7 @@ def judge(
     quarter: int,
     inventory: pd.DataFrame = EMPTY_INVENTORY,
 ) -> status.QuarterResult:
-    return status.judge_measure(plan, m, frame, inventory, YEAR, quarter)
+    return status.judge_measure(plan, m, status.series_of(frame), inventory, YEAR, quarter)
 
 
 # the small rules -----------------------------------------------------------------------------------
@@ -139,14 +143,14 @@ def test_target_relative_change_and_points() -> None:
     assert status.target_for(by_points, 48.5) == pytest.approx(50.5)
 
 
-def test_same_months_of_the_baseline_year() -> None:
-    assert status.same_months(["2011-04", "2011-09", "2012-03"], BASELINE, YEAR) == [
-        "2010-04",
-        "2010-09",
-        "2011-03",
-    ]
+def test_the_same_months_of_a_baseline_year_two_years_back(plan: Plan) -> None:
     two_back = FinancialYear.parse("2009-10")
-    assert status.same_months(("2011-06",), two_back, YEAR) == ["2009-06"]
+    frame = pd.concat(
+        [series(two_back, [10, 20, 30, 40] + [1] * 8), series(YEAR, [5, 5, 5, 5])],
+        ignore_index=True,
+    )
+    result = judge(replace(plan, baseline_year=two_back), measure(), frame, 1)
+    assert (result.baseline_year, result.ytd.baseline, result.ytd.actual) == ("2009-10", 60, 15)
 
 
 # judge_measure: statuses ---------------------------------------------------------------------------
@@ -380,7 +384,7 @@ def test_quarter_only_comparison(plan: Plan) -> None:
 
 
 def test_context_and_breakdown_comparisons(plan: Plan) -> None:
-    context_metric = MetricSpec(kind="count", sources=("police_crime",))
+    context_metric = MetricSpec(kind=KINDS.get("count"), sources=("police_crime",))
     m = replace(measure(), context={"borough": context_metric})
     frame = pd.concat(
         [
@@ -568,9 +572,8 @@ def test_annual_baseline_follows_another_measures_profile(plan: Plan) -> None:
     """A winter-heavy profile gives April to June a small share of the annual 120."""
     m = replace(measure("reduce"), annual_baseline=120.0, baseline_profile="5.1")
     profile = series(BASELINE, [5, 5, 5, 10, 10, 10, 15, 15, 15, 10, 10, 10])
-    result = status.judge_measure(
-        plan, m, values([None] * 12, [4, 4, 4]), EMPTY_INVENTORY, YEAR, 1, profile=profile
-    )
+    frame = pd.concat([values([None] * 12, [4, 4, 4]), profile.assign(measure_id="5.1")])
+    result = judge(plan, m, frame, 1)
     assert result.ytd.baseline == pytest.approx(120 * 15 / 120)
     assert result.status == ON_TRACK  # 12 against a target of 14.25
 
@@ -578,9 +581,8 @@ def test_annual_baseline_follows_another_measures_profile(plan: Plan) -> None:
 def test_annual_baseline_profile_must_be_complete(plan: Plan) -> None:
     m = replace(measure("reduce"), annual_baseline=120.0, baseline_profile="5.1")
     profile = series(BASELINE, [5, 5, 5, 10, 10, 10])
-    result = status.judge_measure(
-        plan, m, values([None] * 12, [4, 4, 4]), EMPTY_INVENTORY, YEAR, 1, profile=profile
-    )
+    frame = pd.concat([values([None] * 12, [4, 4, 4]), profile.assign(measure_id="5.1")])
+    result = judge(plan, m, frame, 1)
     assert result.status == NO_DATA
     assert (
         result.reason

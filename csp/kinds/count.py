@@ -1,0 +1,34 @@
+"""count: records matching the measure's filter, by the month they are dated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from csp.kinds.base import (
+    Comparison,
+    Judged,
+    MeasureKind,
+    Projection,
+    count_by_month,
+    count_projection,
+    poisson_test,
+)
+
+
+class Count(MeasureKind):
+    name = "count"
+
+    def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, None]:
+        return count_by_month(in_year), None
+
+    def test(
+        self, comparison: Comparison, target: float, judged: Judged, options: Any
+    ) -> tuple[float | None, str]:
+        return poisson_test(comparison.actual, target, judged)
+
+    def project(
+        self, comparison: Comparison, elapsed_share: float, level: float, options: Any
+    ) -> Projection:
+        return count_projection(comparison.actual, elapsed_share, level)

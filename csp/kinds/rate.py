@@ -1,0 +1,84 @@
+"""rate: records per `per` residents (1,000 by default), from a population the plan states with its
+source. The count behind the rate is what varies by chance, so the test and the projection's
+interval are worked on the count and scaled back to the rate."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from csp.kinds.base import (
+    Comparison,
+    Judged,
+    KindOptions,
+    MeasureKind,
+    Projection,
+    Span,
+    count_by_month,
+    count_projection,
+    poisson_test,
+)
+
+
+class Population(KindOptions):
+    value: float = Field(gt=0)  # residents
+    source: str = Field(min_length=1)  # where the figure comes from, shown with the measure
+
+
+class RateOptions(KindOptions):
+    population: Population
+    per: int = Field(default=1000, gt=0)
+
+
+class Rate(MeasureKind):
+    name = "rate"
+    Options = RateOptions
+
+    def monthly(self, in_year: pd.DataFrame, options: RateOptions) -> tuple[pd.Series, None]:
+        """The count by month: the population is the plan's, the same every month."""
+        return count_by_month(in_year), None
+
+    def figure(
+        self, values: np.ndarray, denominators: np.ndarray, options: RateOptions
+    ) -> np.ndarray:
+        return values * options.per / options.population.value
+
+    def compare(self, this: Span, base: Span, options: RateOptions) -> Comparison | None:
+        scale = options.per / options.population.value
+        count, base_count = this.figure(), base.figure()
+        if count is None or base_count is None:
+            return None
+        return Comparison(
+            actual=count * scale,
+            baseline=base_count * scale,
+            numerator=count,
+            denominator=options.population.value,
+            baseline_numerator=base_count,
+            baseline_denominator=options.population.value,
+        )
+
+    def test(
+        self, comparison: Comparison, target: float, judged: Judged, options: RateOptions
+    ) -> tuple[float | None, str]:
+        """The count against the count the target rate means for this population."""
+        scale = options.per / options.population.value
+        return poisson_test(comparison.numerator or 0.0, target / scale, judged)
+
+    def project(
+        self, comparison: Comparison, elapsed_share: float, level: float, options: RateOptions
+    ) -> Projection:
+        scale = options.per / options.population.value
+        point, low, high = count_projection(comparison.numerator or 0.0, elapsed_share, level)
+        return point * scale, low * scale, high * scale
+
+    def format(self, value: float | None) -> str:
+        if value is None or math.isnan(value):
+            return "–"
+        return f"{value:,.2f}"
+
+    def axis_label(self, unit: str, options: Any) -> str:
+        return f"{unit} per {options.per:,} residents"

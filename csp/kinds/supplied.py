@@ -1,0 +1,40 @@
+"""supplied: a figure a partner supplies already aggregated (a survey result), at the month it
+refers to; the latest figure of the year to date is judged, with no test (there are no records)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from csp.kinds.base import KindOptions, MeasureKind
+from csp.records import DATE, MONTH, ROW
+
+
+class SuppliedOptions(KindOptions):
+    value: str  # the column holding the figure
+    base: str | None = None  # the column holding what it is out of (respondents)
+
+
+class Supplied(MeasureKind):
+    name = "supplied"
+    Options = SuppliedOptions
+    column_options = ("value", "base")
+    sums_months = False
+    level = True
+    zero_when_no_records = False
+
+    def monthly(
+        self, in_year: pd.DataFrame, options: SuppliedOptions
+    ) -> tuple[pd.Series, pd.Series | None]:
+        latest = in_year.sort_values([DATE, ROW], kind="stable").groupby(MONTH).last()
+        if not len(latest):
+            return pd.Series(dtype=float), None
+        value = pd.to_numeric(latest[options.value], errors="coerce")
+        base = pd.to_numeric(latest[options.base], errors="coerce") if options.base else None
+        return value, base
+
+    def format(self, value: float | None) -> str:
+        if value is None or math.isnan(value):
+            return "–"
+        return f"{value:,.1f}"
