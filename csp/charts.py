@@ -92,9 +92,7 @@ def theme_chart(
         descriptions.append(_describe(measure, this_year, baseline, baseline_year, row))
     for index in range(len(measures), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    figure.legend(
-        handles=_legend_handles(), loc="lower center", ncols=4, frameon=False, fontsize=7
-    )
+    figure.legend(handles=_legend_handles(), loc="lower center", ncols=4, frameon=False, fontsize=7)
     alt = (
         f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
         f"then {year}. " + " ".join(descriptions)
