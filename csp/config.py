@@ -31,3 +31,11 @@ def plan_path(name_or_path: str | Path) -> Path:
 
 def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))
+
+
+def shown(path: Path) -> str:
+    """A path in messages and reports: relative to the project where it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)

@@ -26,6 +26,8 @@ from papermill.exceptions import PapermillExecutionError
 from csp import __version__, config, index, processed, report, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
+from csp.manifest import Manifest
+from csp.parameters import check_run
 from csp.runs import QuarterRun, source_commit
 
 STEPS = (
@@ -101,8 +103,10 @@ def run_quarter(
     }
     progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
     try:
+        inputs = run_manifest(run, report_final)
         execute_steps(parameters, report_stage, progress)
         write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)
+        inputs.write(report_stage)
     except StepFailed as failure:
         failed = _keep_failed(report_stage, report_final)
         shutil.rmtree(processed_stage, ignore_errors=True)
@@ -120,6 +124,15 @@ def run_quarter(
         f"csp: dashboard written to {display_path(dashboard)} ({time.perf_counter() - started:.1f} s)"
     )
     return dashboard
+
+
+def run_manifest(run: QuarterRun, report_final: Path) -> Manifest:
+    """The inputs as the run starts (checksums reused from the last report's manifest where a
+    file's size and time are unchanged)."""
+    request = check_run(str(run.plan.path), str(run.year), run.quarter, run.raw_dir)
+    return Manifest.of(
+        request.as_dict(), run.plan.path, run.raw_dir, known=Manifest.read(report_final)
+    )
 
 
 class StepFailed(Exception):

@@ -1,0 +1,102 @@
+"""A run's manifest: what a report was made from, so an unchanged quarter is answered at once.
+
+It records the parameters, the plan file's checksum, the code's fingerprint (csp's sources,
+notebooks and templates) and every file under the extracts folder with its size, modification time
+and SHA-256. A rerun whose manifest would be the same is "up to date"; a file's checksum is worked
+out again only when its size or time changed. Light on imports: `csp run` checks it before the
+pipeline is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from csp import __version__, config
+
+MANIFEST = "manifest.json"
+CODE_GLOBS = ("csp/**/*.py", "csp/templates/**/*", "notebooks/*.ipynb")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """One checksum of the code that makes a report: any edit to it reruns every quarter."""
+    digest = hashlib.sha256(__version__.encode())
+    root = config.PROJECT_ROOT
+    files = sorted({p for pattern in CODE_GLOBS for p in root.glob(pattern) if p.is_file()})
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def input_files(raw_dir: Path, known: dict[str, list] | None = None) -> dict[str, list]:
+    """Every file under the extracts folder: [size, mtime_ns, sha256], reusing a known checksum
+    when a file's size and time are unchanged."""
+    known = known or {}
+    files: dict[str, list] = {}
+    for folder, _, names in os.walk(raw_dir):
+        for name in names:
+            path = Path(folder) / name
+            stat = path.stat()
+            key = path.relative_to(raw_dir).as_posix()
+            before = known.get(key)
+            same = before is not None and before[:2] == [stat.st_size, stat.st_mtime_ns]
+            checksum = before[2] if same else sha256_of(path)
+            files[key] = [stat.st_size, stat.st_mtime_ns, checksum]
+    return dict(sorted(files.items()))
+
+
+@dataclass(frozen=True)
+class Manifest:
+    parameters: dict[str, object]
+    plan_sha256: str
+    code: str
+    inputs: dict[str, list]
+
+    @classmethod
+    def of(
+        cls, parameters: dict[str, object], plan_file: Path, raw_dir: Path, known: Manifest | None
+    ) -> Manifest:
+        return cls(
+            parameters=parameters,
+            plan_sha256=sha256_of(plan_file),
+            code=code_fingerprint(),
+            inputs=input_files(raw_dir, known.inputs if known else None),
+        )
+
+    def same_content(self, other: Manifest) -> bool:
+        """Equal but for file times: a file touched but not changed is the same input."""
+
+        def content(m: Manifest) -> tuple:
+            checksums = {k: v[2] for k, v in m.inputs.items()}
+            return (m.parameters, m.plan_sha256, m.code, checksums)
+
+        return content(self) == content(other)
+
+    def write(self, folder: Path) -> Path:
+        path = folder / MANIFEST
+        path.write_text(json.dumps(self.__dict__, indent=1, sort_keys=True), encoding="utf-8")
+        return path
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest | None:
+        """The manifest of the report in `folder`, or None if there is none to trust."""
+        path = folder / MANIFEST
+        if not path.exists() or not (folder / "dashboard.html").exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except (ValueError, TypeError):
+            return None

@@ -1,0 +1,163 @@
+"""An unchanged quarter is answered at once; any changed input, plan or code reruns it."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from csp import cli, config, manifest, pipeline
+from csp.manifest import Manifest
+
+Captured = pytest.CaptureFixture[str]
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_input_files_reuse_a_checksum_only_while_size_and_time_hold(tmp_path: Path) -> None:
+    write(tmp_path / "2011-12" / "Q1" / "a.csv", "x\n1\n")
+    first = manifest.input_files(tmp_path)
+    assert list(first) == ["2011-12/Q1/a.csv"]
+    size, mtime, checksum = first["2011-12/Q1/a.csv"]
+    assert checksum == manifest.sha256_of(tmp_path / "2011-12" / "Q1" / "a.csv")
+    stale = {"2011-12/Q1/a.csv": [size, mtime, "remembered"]}
+    assert manifest.input_files(tmp_path, stale)["2011-12/Q1/a.csv"][2] == "remembered"
+    moved = {"2011-12/Q1/a.csv": [size, mtime - 1, "remembered"]}
+    assert manifest.input_files(tmp_path, moved)["2011-12/Q1/a.csv"][2] == checksum
+
+
+def test_same_content_ignores_times_but_not_checksums_plans_code_or_new_files(
+    tmp_path: Path,
+) -> None:
+    raw = tmp_path / "raw"
+    write(raw / "a.csv", "x\n1\n")
+    plan = write(tmp_path / "p.yml", "plan: p\n")
+    parameters = {"plan": "p", "year": "2011-12", "quarter": 1, "raw_dir": str(raw)}
+    before = Manifest.of(parameters, plan, raw, None)
+    write(raw / "a.csv", "x\n1\n")  # rewritten, same bytes
+    assert Manifest.of(parameters, plan, raw, before).same_content(before)
+    write(raw / "a.csv", "x\n2\n")
+    assert not Manifest.of(parameters, plan, raw, before).same_content(before)
+    write(raw / "a.csv", "x\n1\n")
+    write(raw / "b.csv", "new\n")
+    assert not Manifest.of(parameters, plan, raw, before).same_content(before)
+    (raw / "b.csv").unlink()
+    write(plan, "plan: p  # edited\n")
+    assert not Manifest.of(parameters, plan, raw, before).same_content(before)
+    other_quarter = {**parameters, "quarter": 2}
+    assert not Manifest.of(other_quarter, plan, raw, before).same_content(before)
+
+
+def test_a_manifest_without_its_dashboard_is_not_trusted(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write(raw / "a.csv", "x\n")
+    plan = write(tmp_path / "p.yml", "plan: p\n")
+    report = tmp_path / "report"
+    report.mkdir()
+    Manifest.of({"quarter": 1}, plan, raw, None).write(report)
+    assert Manifest.read(report) is None
+    write(report / "dashboard.html", "<html></html>")
+    assert Manifest.read(report) == Manifest.of({"quarter": 1}, plan, raw, None)
+    write(report / manifest.MANIFEST, "{not json")
+    assert Manifest.read(report) is None
+
+
+@pytest.fixture
+def reported(
+    stockton_run: SimpleNamespace, sample_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> SimpleNamespace:
+    """A copy of the sample and of the Q2 report the pipeline made from it, as `make report`
+    leaves them; `csp run` looks in the copy's reports folder."""
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_raw, raw)
+    reports = tmp_path / "reports"
+    shutil.copytree(stockton_run.reports_root, reports)
+    monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    # The report was made from the shared sample: record the copy as its inputs.
+    folder = reports / "stockton" / "2011-12" / "Q2"
+    last = Manifest.read(folder)
+    parameters = {**last.parameters, "raw_dir": str(raw)}
+    Manifest.of(parameters, config.PLANS_DIR / "stockton.yml", raw, None).write(folder)
+    runs: list[tuple] = []
+    monkeypatch.setattr(pipeline, "run_quarter", lambda *a, **k: runs.append(a))
+    return SimpleNamespace(raw=raw, runs=runs)
+
+
+def run_args(raw: Path, *extra: str) -> list[str]:
+    return [
+        "run",
+        "--plan",
+        "stockton",
+        "--year",
+        "2011-12",
+        "--quarter",
+        "2",
+        "--raw-dir",
+        str(raw),
+        *extra,
+    ]
+
+
+def test_the_pipeline_writes_the_manifest_of_its_inputs(
+    stockton_run: SimpleNamespace, sample_raw: Path
+) -> None:
+    last = Manifest.read(stockton_run.reports / "Q2")
+    assert last.parameters == {
+        "plan": "stockton",
+        "year": "2011-12",
+        "quarter": 2,
+        "raw_dir": str(sample_raw),
+    }
+    assert "2011-12/Q2/police_crime.csv" in last.inputs
+    assert last.code == manifest.code_fingerprint()
+
+
+def test_an_unchanged_quarter_is_up_to_date(reported: SimpleNamespace, capsys: Captured) -> None:
+    assert cli.main(run_args(reported.raw)) == 0
+    out = capsys.readouterr().out
+    assert "stockton 2011-12 Q2 is up to date" in out and "dashboard.html" in out
+    assert reported.runs == []
+
+
+def test_force_reruns_an_unchanged_quarter(reported: SimpleNamespace) -> None:
+    assert cli.main(run_args(reported.raw, "--force")) == 0
+    assert len(reported.runs) == 1
+
+
+def test_a_changed_extract_reruns(reported: SimpleNamespace) -> None:
+    with (reported.raw / "2011-12" / "Q2" / "section27.csv").open("a", encoding="utf-8") as f:
+        f.write("\n")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+def test_a_changed_code_version_reruns(
+    reported: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(manifest, "__version__", "99.0")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+def test_up_to_date_answers_without_importing_the_pipeline(
+    reported: SimpleNamespace, tmp_path: Path
+) -> None:
+    """In a fresh process: the unchanged-quarter answer never loads pandas or papermill."""
+    code = (
+        "import sys; from csp import cli, config; from pathlib import Path; "
+        f"config.REPORTS_DIR = Path({str(config.REPORTS_DIR)!r}); "
+        f"code = cli.main({run_args(reported.raw)!r}); "
+        "print(sorted(m for m in ('pandas', 'papermill', 'matplotlib') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "is up to date" in done.stdout
+    assert done.stdout.strip().endswith("[]")
