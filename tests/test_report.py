@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from csp import clean, extracts, report
+from csp import extracts, report
 from csp.metrics import VALUE_COLUMNS
 from csp.periods import FinancialYear
 from csp.plan import Theme
+from csp.quality import FACT_COLUMNS
 from csp.runs import QuarterRun
 from csp.status import NO_DATA, ON_TRACK, Comparison, QuarterResult, results_table
 
@@ -101,7 +102,7 @@ def make_dashboard(tmp_path: Path) -> DashboardFactory:
             else pd.DataFrame(columns=extracts.INVENTORY_COLUMNS),
             cleaning_log=cleaning_log
             if cleaning_log is not None
-            else pd.DataFrame(columns=clean.LOG_COLUMNS),
+            else pd.DataFrame(columns=FACT_COLUMNS),
             produced=dt.datetime(2011, 10, 5, 9, 30),
         )
 
@@ -385,12 +386,14 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
             {
                 "source": "police_crime",
                 "file": "police_crime.csv",
-                "change": "ward names matched",
+                "month": "",
+                "code": "ward_spelling_matched",
+                "change": "ward spellings matched to the plan's wards",
                 "rows": 3,
                 "detail": "Hardwick <i>ward</i> -> Hardwick",
             }
         ],
-        columns=clean.LOG_COLUMNS,
+        columns=FACT_COLUMNS,
     )
     html = make_dashboard(inventory=inventory, cleaning_log=log).data_quality()
     assert "&lt;img src=x onerror=alert(1)&gt; not on ndtms.net" in html
