@@ -271,35 +271,7 @@ class Dashboard:
             for row in inventory.itertuples()
             if row.status == "partial"
         ]
-        log = self.cleaning_log
-        changes = []
-        details = []
-        if not log.empty:
-            grouped = log.groupby(["source", "code"], sort=False).agg(
-                rows=("rows", "sum"), files=("file", "nunique")
-            )
-            for (source, code), row in grouped.iterrows():
-                changes.append(
-                    {
-                        "title": titles.get(source, source),
-                        "change": FACTS[code],
-                        "rows": f"{row['rows']:,}",
-                        "files": row["files"],
-                    }
-                )
-            for (source, code), group in log[log["detail"].fillna("").str.len() > 0].groupby(
-                ["source", "code"], sort=False
-            ):
-                if code == "spaces_trimmed":  # the detail only says they were cells
-                    continue
-                values = sorted({part for text in group["detail"] for part in text.split("; ")})
-                details.append(
-                    {
-                        "title": titles.get(source, source),
-                        "change": FACTS[code],
-                        "detail": "; ".join(values),
-                    }
-                )
+        changes, details = _quality_facts(self.cleaning_log, titles)
         return TEMPLATES.get_template("data_quality.html.j2").render(
             left_out=self._left_out_by_month(inventory),
             files_read=len(found),
@@ -376,6 +348,41 @@ class Dashboard:
                 }
             )
         return rows
+
+
+def _quality_facts(
+    log: pd.DataFrame, titles: dict[str, str]
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    """The cleaning log by extract and fact code: rows and files per fact, and the values named."""
+    changes: list[dict[str, object]] = []
+    details: list[dict[str, str]] = []
+    if log.empty:
+        return changes, details
+    grouped = log.groupby(["source", "code"], sort=False).agg(
+        rows=("rows", "sum"), files=("file", "nunique")
+    )
+    for (source, code), row in grouped.iterrows():
+        changes.append(
+            {
+                "title": titles.get(source, source),
+                "change": FACTS[code],
+                "rows": f"{row['rows']:,}",
+                "files": row["files"],
+            }
+        )
+    with_detail = log[log["detail"].fillna("").str.len() > 0]
+    for (source, code), group in with_detail.groupby(["source", "code"], sort=False):
+        if code == "spaces_trimmed":  # its detail only says the rows were cells
+            continue
+        values = sorted({part for text in group["detail"] for part in text.split("; ")})
+        details.append(
+            {
+                "title": titles.get(source, source),
+                "change": FACTS[code],
+                "detail": "; ".join(values),
+            }
+        )
+    return changes, details
 
 
 def _significance_text(row: pd.Series) -> str:

@@ -473,3 +473,74 @@ def test_export_html_drops_javascript_outputs(tmp_path: Path) -> None:
     assert "DASHBOARD-SECTION" in html
     assert "<script" not in html.lower()
     assert "JS-OUTPUT" not in html
+
+
+def test_month_by_month_files_show_rows_left_out_by_fact_code(tmp_path: Path) -> None:
+    """police.uk's files are monthly (the source says so): each month's rows read, left out and
+    used come from the facts' codes, whatever their wording."""
+    run = QuarterRun.from_parameters(
+        "city-of-london",
+        "2021-22",
+        1,
+        processed_dir=tmp_path / "processed",
+        report_dir=tmp_path / "report",
+    )
+    file = "2021-04/2021-04-city-of-london-street.csv"
+    inventory = pd.DataFrame(
+        [
+            {
+                "source": "street_crime",
+                "title": "Street crime",
+                "year": "2021-22",
+                "quarter": "Q1",
+                "file": file,
+                "status": "read",
+                "note": "",
+                "first_month": "2021-04",
+                "last_month": "2021-04",
+                "rows_read": 500,
+                "rows_kept": 440,
+                "sha256": "",
+            }
+        ],
+        columns=extracts.INVENTORY_COLUMNS,
+    )
+    facts = [
+        ("no_location", 40, ""),
+        ("outside_area", 20, "Camden (12); Westminster (8)"),
+    ]
+    log = pd.DataFrame(
+        [
+            {
+                "source": "street_crime",
+                "file": file,
+                "month": "2021-04",
+                "code": code,
+                "change": "(wording changes freely)",
+                "rows": rows,
+                "detail": detail,
+            }
+            for code, rows, detail in facts
+        ],
+        columns=FACT_COLUMNS,
+    )
+    dashboard = report.Dashboard(
+        run=run,
+        statuses=pd.DataFrame(),
+        values=pd.DataFrame(columns=VALUE_COLUMNS),
+        breakdowns=pd.DataFrame(),
+        inventory=inventory,
+        cleaning_log=log,
+        produced=dt.datetime(2021, 8, 5, 9, 30),
+    )
+    [month] = dashboard._left_out_by_month(inventory)
+    assert month == {
+        "month": "Apr 2021",
+        "read": "500",
+        "no_location": "40",
+        "outside": "20",
+        "where": "Camden (12); Westminster (8)",
+        "used": "440",
+    }
+    html = dashboard.data_quality()
+    assert "rows with no location (in no area measure)" in html  # the wording is the code's

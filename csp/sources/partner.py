@@ -7,11 +7,15 @@ dates) with the line each row came from, so cleaning can name the row of any pro
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
 from csp import columns
@@ -144,16 +148,43 @@ def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    """UTF-8 (with or without BOM), else Windows-1252 as Excel saves it."""
-    options = {"dtype": str, "keep_default_na": False, "skip_blank_lines": False}
+    """UTF-8 (with or without BOM), else Windows-1252 as Excel saves it; blank lines stay as rows.
+
+    Arrow reads the file; one it cannot (a short row, a repeated header) goes to pandas' reader,
+    which decides whether it can be read at all.
+    """
+    data = path.read_bytes()
     try:
-        return pd.read_csv(path, encoding="utf-8-sig", **options)
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return pd.read_csv(path, encoding="cp1252", **options)
+        text = data.decode("cp1252")
+    if not text.strip():
+        raise ExtractError(path, "the file is empty: expected a header row")
+    header = next(csv.reader([text.splitlines()[0]]), [])
+    if header and len(set(header)) == len(header):
+        try:
+            return _arrow_csv(text, header)
+        except pa.ArrowInvalid:
+            pass
+    try:
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
     except pd.errors.ParserError as exc:
         raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise ExtractError(path, "the file is empty: expected a header row") from exc
+
+
+def _arrow_csv(text: str, header: list[str]) -> pd.DataFrame:
+    """Every cell as text ('' for empty), one row per line after the header, blank lines too."""
+    table = pacsv.read_csv(
+        io.BytesIO(text.encode("utf-8")),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+        ),
+    )
+    return table.to_pandas()
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
