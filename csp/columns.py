@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from csp.errors import ExtractError
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from csp.plan import ColumnSpec, ExtractSpec
 
 FILE = "_file"
+FILE_NO = "_file_no"
 TRUE_WORDS = {"y", "yes", "true", "1"}
 FALSE_WORDS = {"n", "no", "false", "0"}
 # Whitespace as Python's str.split() sees it (RE2's \s is ASCII only): runs become one space.
@@ -71,11 +73,29 @@ def as_text(values: pd.Series) -> pd.Series:
 
 def tidy_spaces(values: pd.Series) -> pd.Series:
     """Text with runs of whitespace made one space and the ends trimmed; other cells NA."""
-    return as_text(values).str.replace(_WHITESPACE, " ", regex=True).str.strip()
+    return by_distinct(as_text(values), _tidy)
+
+
+def _tidy(text: pd.Series) -> pd.Series:
+    return text.str.replace(_WHITESPACE, " ", regex=True).str.strip()
+
+
+def by_distinct(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`change` (a whole-column function) worked out once per distinct value and spread back:
+    extract columns repeat a few wards, streets and offences over thousands of rows."""
+    codes, distinct = pd.factorize(values)
+    if 2 * len(distinct) > len(values):
+        return change(values)
+    changed = change(pd.Series(distinct, dtype=values.dtype)).array
+    return pd.Series(changed.take(codes, allow_fill=True), index=values.index)
 
 
 class Batch:
-    """The files whose rows are cleaned together: finds a row's file, records facts per file."""
+    """The files whose rows are cleaned together: finds a row's file, records facts per file.
+
+    Each row carries its file's number (`_file_no`, dropped at the end), so per-file counts and
+    file attributes are numpy indexing, not a pandas group-by per fact.
+    """
 
     def __init__(
         self,
@@ -86,39 +106,51 @@ class Batch:
         monthly: bool = False,
     ) -> None:
         self.spec, self.facts, self.monthly = spec, facts, monthly
-        self.files = {display_path(f.path): f for f in files}
+        self.files = list(files)
+        self.names = [display_path(f.path) for f in files]
         self.first_fact = len(facts.entries)
 
-    def done(self) -> None:
-        """Facts file by file, in file order, each file's in the order they were found."""
-        self.facts.order_by_file(list(self.files), since=self.first_fact)
+    def numbered(self, raw: pd.DataFrame) -> pd.DataFrame:
+        """A copy of the rows with their file's number (and `_file`, for a single file's rows)."""
+        if FILE not in raw.columns:
+            raw = raw.assign(**{FILE: self.names[0]})
+        numbers = {name: number for number, name in enumerate(self.names)}
+        return raw.assign(**{FILE_NO: raw[FILE].map(numbers).to_numpy(dtype="int64")})
 
-    def path_of(self, table: pd.DataFrame, position: object) -> ExtractFile:
-        return self.files[str(table.loc[position, FILE])]
+    def done(self, table: pd.DataFrame) -> pd.DataFrame:
+        """Facts file by file, in file order, each file's in the order they were found."""
+        self.facts.order_by_file(self.names, since=self.first_fact)
+        return table.drop(columns=FILE_NO)
 
     def fail(self, table: pd.DataFrame, bad: pd.Series, problem: str, column: str) -> ExtractError:
         """The first bad row, in file order, named by its file, line and column."""
         position = bad.idxmax()
         value = table.loc[position, column] if column in table.columns else ""
         return ExtractError(
-            self.path_of(table, position).path,
+            self.files[int(table.loc[position, FILE_NO])].path,
             problem.format(value=value),
             row=int(table.loc[position, ROW]),
             column=self.spec.columns[column].header if column in self.spec.columns else column,
         )
 
     def count(
-        self, code: str, rows: pd.Series, files: pd.Series, details: pd.Series | None = None
+        self, code: str, table: pd.DataFrame, rows: object, details: pd.Series | None = None
     ) -> None:
-        """Add a fact per file: how many of `rows` (a boolean or count per row) each file has."""
-        per_file = rows.astype("int64").groupby(files.to_numpy()).sum()
-        for name, total in per_file.items():
+        """Add a fact per file: how many of `rows` (a mask or a count per row of `table`) it has."""
+        weights = np.asarray(rows, dtype="float64")
+        if not weights.any():
+            return
+        per_file = np.bincount(table[FILE_NO].to_numpy(), weights, minlength=len(self.names))
+        for number in np.flatnonzero(per_file):
+            name = self.names[number]
             detail = "" if details is None else str(details.get(name, ""))
-            month = self.files[str(name)].first_month if self.monthly else ""
-            self.facts.add(code, self.spec.name, str(name), int(total), detail, month)
+            month = self.files[number].first_month if self.monthly else ""
+            self.facts.add(code, self.spec.name, name, int(per_file[number]), detail, month)
 
-    def file_attribute(self, files: pd.Series, attribute: str) -> pd.Series:
-        return files.map({name: getattr(f, attribute) for name, f in self.files.items()})
+    def file_attribute(self, table: pd.DataFrame, attribute: str) -> np.ndarray:
+        """Each row's file's `attribute` (first_month, last_month), as a numpy array."""
+        values = np.array([getattr(f, attribute) for f in self.files], dtype=object)
+        return values[table[FILE_NO].to_numpy()]
 
 
 def clean_extract(
@@ -131,47 +163,51 @@ def clean_extract(
     """Type and tidy the rows of an extract's files (`_file` names each row's file; a single file's
     rows may leave it out); raise ExtractError naming the file and row of an unreadable value."""
     batch = Batch(spec, files, facts)
-    if FILE not in raw.columns:
-        raw = raw.assign(**{FILE: display_path(files[0].path)})
+    table = batch.numbered(raw)
     columns = [c.name for c in spec.columns.values()]
-    tidy = pd.DataFrame({c: tidy_spaces(raw[c]) for c in columns})
-    blank = (tidy == "").all(axis=1)
-    batch.count("blank_lines", blank, raw[FILE])
-    table, tidy = raw[~blank].copy(), tidy[~blank]
-    texts = pd.DataFrame({c: as_text(table[c]) for c in columns})
-    changed = tidy.notna() & (tidy != texts).fillna(True)
-    batch.count("spaces_trimmed", changed.sum(axis=1), table[FILE], _same("cells", table[FILE]))
-    table[columns] = tidy.where(tidy.notna(), table[columns])
+    tidy = {c: tidy_spaces(table[c]) for c in columns}
+    blank = np.logical_and.reduce([_is(tidy[c], "") for c in columns])
+    batch.count("blank_lines", table, blank)
+    table = table[~blank]
+    trimmed = np.zeros(len(table), dtype="int64")
+    for column in columns:
+        text = tidy[column][~blank]
+        changed = text.notna().to_numpy() & ~_is(text, as_text(table[column]))
+        if changed.any():
+            trimmed += changed
+            table[column] = text.where(text.notna(), table[column])
+    batch.count("spaces_trimmed", table, trimmed, pd.Series("cells", index=batch.names))
     duplicated = table.duplicated(subset=[*columns, FILE], keep="first")
-    batch.count("duplicates_dropped", duplicated, table[FILE])
+    batch.count("duplicates_dropped", table, duplicated)
     table = table[~duplicated]
     for column in spec.columns.values():
         table[column.name] = typed(table, column, batch, wards)
-    table = _dated(table, batch)
-    batch.done()
-    return table
+    return batch.done(_dated(table, batch))
 
 
-def _same(detail: str, files: pd.Series) -> pd.Series:
-    return pd.Series(detail, index=pd.unique(files.to_numpy()))
+def _is(values: pd.Series, other: object) -> np.ndarray:
+    """Equal cell by cell, as a numpy mask (missing cells are not equal to anything)."""
+    return (values == other).to_numpy(dtype=bool, na_value=False)
 
 
 def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
     """The month each row counts in: the file's last month for a snapshot, else the row's date."""
-    spec, files = batch.spec, table[FILE]
+    spec = batch.spec
     if spec.snapshot:
-        last = batch.file_attribute(files, "last_month")
-        table["_month"] = last.astype(object)
-        ends = pd.PeriodIndex(last.unique(), freq="M").to_timestamp(how="end").normalize()
-        table["_date"] = last.map(dict(zip(last.unique(), ends, strict=True)))
+        last = batch.file_attribute(table, "last_month")
+        table["_month"] = last
+        starts = pd.to_datetime(pd.Series(last, index=table.index), format="%Y-%m")
+        table["_date"] = starts + pd.offsets.MonthEnd(0)
     elif spec.date is not None:
         dates = table[spec.date]
         table["_date"] = dates
-        table["_month"] = month_text(dates)
-        first = batch.file_attribute(files, "first_month")
-        last = batch.file_attribute(files, "last_month")
-        outside = (table["_month"] < first) | (table["_month"] > last)
-        batch.count("outside_period", outside, files)
+        months = month_text(dates)
+        table["_month"] = months
+        first = batch.file_attribute(table, "first_month")
+        last = batch.file_attribute(table, "last_month")
+        batch.count(
+            "outside_period", table, (months.to_numpy() < first) | (months.to_numpy() > last)
+        )
     table["_source"] = spec.name
     table[FILE] = table.pop(FILE)
     return table.reset_index(drop=True)
@@ -179,7 +215,8 @@ def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
 
 def month_text(dates: pd.Series) -> pd.Series:
     """'2011-04' for each date, as text (months are compared and stored as text)."""
-    return dates.dt.strftime("%Y-%m").astype(object)
+    months = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(str)
+    return pd.Series(months, index=dates.index, dtype=object)
 
 
 def typed(
@@ -237,14 +274,16 @@ def _wards(
 ) -> pd.Series:
     """The plan's spelling of each ward; unknown and missing wards are kept (borough totals)."""
     values, files = table[column.name], table[FILE]
-    canonical = ward_keys(values).map(wards).astype(object)
+    canonical = by_distinct(as_text(values), lambda v: ward_keys(v).map(wards)).astype(object)
     renamed = canonical.notna() & (canonical != values)
-    pairs = values[renamed].astype(str) + " -> " + canonical[renamed].astype(str)
-    batch.count("ward_spelling_matched", renamed, files, _listed(pairs, files[renamed]))
+    if renamed.any():
+        pairs = values[renamed].astype(str) + " -> " + canonical[renamed].astype(str)
+        batch.count("ward_spelling_matched", table, renamed, _listed(pairs, files[renamed]))
     unknown = canonical.isna() & ~empty
-    names = values[unknown].astype(str)
-    batch.count("ward_not_recognised", unknown, files, _listed(names, files[unknown]))
-    batch.count("no_ward", empty, files)
+    if unknown.any():
+        names = values[unknown].astype(str)
+        batch.count("ward_not_recognised", table, unknown, _listed(names, files[unknown]))
+    batch.count("no_ward", table, empty)
     return canonical.astype("string")
 
 

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
@@ -125,29 +127,54 @@ def _expected(
 
 
 def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
-    """Raw rows of a CSV or Excel extract, every cell as text, with the file line of each row."""
-    table = _read_excel(path) if path.suffix.lower() in EXCEL_SUFFIXES else _read_csv(path)
-    table.columns = [str(c).strip() for c in table.columns]
-    headers = {c.header: c.name for c in spec.columns.values()}
+    """Raw rows of a CSV or Excel extract, every cell as text, with the file line of each row.
+
+    Columns come in the plan's order under the plan's names, then `_row`, then any optional
+    column the file lacks, filled with empty text.
+    """
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        table: pa.Table | pd.DataFrame = _read_excel(path)
+    else:
+        table = _read_csv(path)
+    names = table.column_names if isinstance(table, pa.Table) else table.columns
+    headers = [str(c).strip() for c in names]
     for column in spec.columns.values():
-        if column.required and column.header not in table.columns:
+        if column.required and column.header not in headers:
             raise ExtractError(
                 path,
                 f"missing required column '{column.header}' for {spec.title} "
-                f"(found: {', '.join(table.columns)})",
+                f"(found: {', '.join(headers)})",
                 row=1,
                 column=column.header,
             )
-    table[ROW] = range(2, len(table) + 2)
-    keep = [h for h in headers if h in table.columns]
-    renamed = table[[*keep, ROW]].rename(columns=headers)
-    for column in spec.columns.values():
-        if column.name not in renamed.columns:
-            renamed[column.name] = ""
-    return renamed
+    if isinstance(table, pa.Table):
+        return _plan_columns(table.rename_columns(headers), spec).to_pandas()
+    table.columns = headers
+    return _plan_frame(table, spec)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
+def _plan_frame(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
+    """`_plan_columns` for a sheet (its cells may be dates) or a CSV only pandas could read."""
+    present = [c for c in spec.columns.values() if c.header in table.columns]
+    absent = [c for c in spec.columns.values() if c.header not in table.columns]
+    cells: dict[str, object] = {c.name: table[c.header] for c in present}
+    cells[ROW] = np.arange(2, len(table) + 2)
+    cells.update({c.name: "" for c in absent})
+    return pd.DataFrame(cells, index=table.index)
+
+
+def _plan_columns(table: pa.Table, spec: ExtractSpec) -> pa.Table:
+    """The plan's columns under its names, `_row` (the file line), absent ones as empty text."""
+    present = [c for c in spec.columns.values() if c.header in table.column_names]
+    absent = [c for c in spec.columns.values() if c.header not in table.column_names]
+    empty = pc.fill_null(pa.nulls(table.num_rows, pa.string()), "")
+    arrays = [table.column(c.header) for c in present]
+    arrays += [pa.array(np.arange(2, table.num_rows + 2)), *[empty] * len(absent)]
+    names = [c.name for c in present] + [ROW] + [c.name for c in absent]
+    return pa.table(arrays, names=names)
+
+
+def _read_csv(path: Path) -> pa.Table | pd.DataFrame:
     """UTF-8 (with or without BOM), else Windows-1252 as Excel saves it; blank lines stay as rows.
 
     Arrow reads the file; one it cannot (a short row, a repeated header) goes to pandas' reader,
@@ -160,7 +187,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         text = data.decode("cp1252")
     if not text.strip():
         raise ExtractError(path, "the file is empty: expected a header row")
-    header = next(csv.reader([text.splitlines()[0]]), [])
+    header = [name.strip() for name in next(csv.reader([text.splitlines()[0]]), [])]
     if header and len(set(header)) == len(header):
         try:
             return _arrow_csv(text, header)
@@ -174,17 +201,16 @@ def _read_csv(path: Path) -> pd.DataFrame:
         raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
 
 
-def _arrow_csv(text: str, header: list[str]) -> pd.DataFrame:
+def _arrow_csv(text: str, header: list[str]) -> pa.Table:
     """Every cell as text ('' for empty), one row per line after the header, blank lines too."""
-    table = pacsv.read_csv(
+    return pacsv.read_csv(
         io.BytesIO(text.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
         parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
         ),
     )
-    return table.to_pandas()
 
 
 def _read_excel(path: Path) -> pd.DataFrame:

@@ -200,7 +200,7 @@ def read_month(path: Path) -> pd.DataFrame:
     try:
         arrow = pacsv.read_csv(
             path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
+            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
             ),
@@ -227,34 +227,32 @@ def _header(path: Path) -> list[str]:
 
 def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.DataFrame:
     """The months' rows in the plan's area, typed; what was left out and why goes into the facts."""
-    table = raw.copy()
+    table = batch.numbered(raw)
     for column in COLUMNS:
         table[column] = table[column].astype("str").str.strip()
-    files = table[FILE]
     blank = (table[list(COLUMNS)] == "").all(axis=1)
-    batch.count("blank_lines", blank, files)
+    batch.count("blank_lines", table, blank)
     table = table[~blank]
     dates = _months(table, batch)
     _check_types(table, batch)
     no_location = (table["lsoa_code"] == "") | (table["location"] == NO_LOCATION)
-    batch.count("no_location", no_location, table[FILE])
+    batch.count("no_location", table, no_location)
     table = table[~no_location]
     ward = table["lsoa_code"].map(lsoas)
     outside = ward.isna()
-    batch.count("outside_area", outside, table[FILE], _areas(table[outside]))
+    batch.count("outside_area", table, outside, _areas(table[outside]))
     table = table[~outside].copy()
     table["ward"] = ward[~outside].astype("string")
     table["location_name"] = tidy_locations(table["location"])
     table["_month"] = table["month"].astype(object)
     table["_date"] = dates  # aligned on the rows kept
-    other_month = table["_month"] != batch.file_attribute(table[FILE], "first_month")
-    batch.count("outside_month", other_month, table[FILE])
+    month = batch.file_attribute(table, "first_month")
+    batch.count("outside_month", table, table["_month"].to_numpy() != month)
     table["_source"] = batch.spec.name
     table[FILE] = table.pop(FILE).astype("str")
     for column in COLUMNS:
         table[column] = table[column].astype("string")
-    batch.done()
-    return table.reset_index(drop=True)
+    return batch.done(table).reset_index(drop=True)
 
 
 def _areas(outside: pd.DataFrame) -> pd.Series:
