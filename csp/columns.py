@@ -83,6 +83,8 @@ def _tidy(text: pd.Series) -> pd.Series:
 def by_distinct(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """`change` (a whole-column function) worked out once per distinct value and spread back:
     extract columns repeat a few wards, streets and offences over thousands of rows."""
+    if len(values) < 1000:  # factorising costs more than it saves
+        return change(values)
     codes, distinct = pd.factorize(values)
     if 2 * len(distinct) > len(values):
         return change(values)

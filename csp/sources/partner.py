@@ -224,6 +224,8 @@ def _read_excel(path: Path) -> pd.DataFrame:
 
 def _excel_text(values: pd.Series) -> pd.Series:
     """A sheet column as text: blanks '', whole numbers without '.0', dates kept, text as it is."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.fillna("").astype(object)
     missing = values.isna()
     text = columns.text_mask(values) & ~missing
     others = values[~text & ~missing]
