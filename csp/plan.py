@@ -18,7 +18,7 @@ from csp import comments, config
 from csp.errors import PlanError
 from csp.periods import FinancialYear
 from csp.registry import UnknownName
-from csp.sources import SOURCES, Source
+from csp.sources import DEFAULT_SOURCE, SOURCES, Source
 
 DIRECTIONS = ("reduce", "increase", "maintain")
 METRIC_KINDS = ("count", "repeat", "proportion", "supplied")
@@ -366,7 +366,7 @@ class _PlanReader:
             },
             where,
         )
-        source_name = str(data.get("source", "partner"))
+        source_name = str(data.get("source", DEFAULT_SOURCE))
         try:
             source = SOURCES.get(source_name)
         except UnknownName as exc:

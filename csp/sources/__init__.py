@@ -5,6 +5,6 @@ asks the source what to do.
 """
 
 from csp.sources import partner, police_uk
-from csp.sources.base import SOURCES, Source
+from csp.sources.base import DEFAULT_SOURCE, SOURCES, Source
 
-__all__ = ["SOURCES", "Source", "partner", "police_uk"]
+__all__ = ["DEFAULT_SOURCE", "SOURCES", "Source", "partner", "police_uk"]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from csp.plan import ExtractSpec, Plan
 
 RECORD_COLUMNS = ("_row", "_date", "_month", "_source", "_file")
+DEFAULT_SOURCE = "partner"  # an extract that names no source is a partner's own file
 
 
 class Source(ABC):
