@@ -18,11 +18,12 @@ from pathlib import Path
 import nbformat
 import papermill
 
-from csp import clean, config, extracts, metrics, policeuk, status
-from csp.clean import CleaningLog
+from csp import clean, config, extracts, metrics, status
 from csp.periods import FinancialYear
 from csp.pipeline import KERNEL_NAME, pinned_kernel, run_quarter
 from csp.plan import load_plan
+from csp.quality import Facts
+from csp.sources import SOURCES
 
 
 def timed(action: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -73,17 +74,18 @@ def engine(plan_name: str, raw: Path, year: str, quarter: int) -> dict[str, floa
 
 
 def read_download(raw: Path) -> int:
-    """Every month file of the download through the police.uk reader and the City's area filter."""
+    """Every month file of the download through the police.uk source and the City's area filter."""
     plan = load_plan("city-of-london")
     spec = plan.extracts["street_crime"]
-    log = CleaningLog()
-    read = 0
-    for start in range(2018, 2022):
-        for file in policeuk.expected_files(spec, raw, FinancialYear(start), 4):
-            if file.found:
-                policeuk.clean_month(file, spec, plan, log)
-                read += 1
-    return read
+    source = SOURCES.get(spec.source)
+    files = [
+        file
+        for start in range(2018, 2022)
+        for file in source.expected_files(spec, raw, FinancialYear(start), 4, [])
+        if file.found
+    ]
+    clean.clean_files(spec, files, plan, Facts())
+    return len(files)
 
 
 def main() -> None:

@@ -1,12 +1,11 @@
-"""Partner extracts as they arrive: which files a quarter needs, which are there, and their raw rows.
+"""What every source shares: the inventory of expected files, the analyst's availability and
+commentary files beside the extracts, and how files are named in messages.
 
-Nothing here changes a value: reading keeps every cell as the partner sent it (as text) and records
-the line each row came from, so cleaning can name the row of any problem.
+Which files a quarter needs and how they are read is each source's own business (`csp.sources`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 from dataclasses import asdict, dataclass
@@ -18,7 +17,6 @@ from csp import config
 from csp.errors import ExtractError
 from csp.parameters import parse_quarter
 from csp.periods import FinancialYear
-from csp.plan import ExtractSpec, Plan
 
 ROW = "_row"
 INVENTORY_COLUMNS = [
@@ -179,124 +177,6 @@ def read_csv_text(path: Path, required: list[str]) -> pd.DataFrame:
         table[column] = table[column].astype(str).str.strip()
     table[ROW] = range(2, len(table) + 2)
     return table
-
-
-def expected_files(
-    plan: Plan, raw_dir: Path, year: FinancialYear, quarter: int
-) -> list[ExtractFile]:
-    """Every file a run needs: the whole baseline year and this year up to the quarter."""
-    baseline = plan.baseline_for(year)
-    availability = read_availability(raw_dir, year) + (
-        read_availability(raw_dir, baseline) if baseline != year else []
-    )
-    files: list[ExtractFile] = []
-    for spec in plan.extracts.values():
-        for fy, last_quarter in ((baseline, 4), (year, quarter)):
-            files.extend(_files_for(spec, raw_dir, fy, last_quarter, availability))
-    return files
-
-
-def _files_for(
-    spec: ExtractSpec,
-    raw_dir: Path,
-    year: FinancialYear,
-    last_quarter: int,
-    availability: list[Unavailable],
-) -> list[ExtractFile]:
-    if spec.layout == "annual":
-        periods = [("", year.months, raw_dir / str(year) / spec.file)]
-    elif spec.layout == "quarterly":
-        periods = [
-            (f"Q{q}", year.quarter_months(q), raw_dir / str(year) / f"Q{q}" / spec.file)
-            for q in range(1, last_quarter + 1)
-        ]
-    else:
-        from csp import policeuk
-
-        return policeuk.expected_files(spec, raw_dir, year, last_quarter)
-    files = []
-    for quarter, months, path in periods:
-        entry = next(
-            (
-                a
-                for a in availability
-                if a.source == spec.name and a.year == str(year) and a.quarter == quarter
-            ),
-            None,
-        )
-        file = ExtractFile(spec.name, spec.title, str(year), quarter, path, "missing")
-        if path.exists():
-            last = str(months[-1])
-            file.status = "read"
-            if entry is not None and entry.data_to:
-                last = entry.data_to
-                file.status = "partial"
-            file.first_month, file.last_month = str(months[0]), last
-            file.note = entry.note if entry is not None else ""
-        elif entry is not None:
-            file.status, file.note = "unpublished", entry.note
-        files.append(file)
-    return files
-
-
-def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
-    """Raw rows of a CSV or Excel extract, every cell as text, with the file line of each row."""
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        table = _read_excel(path)
-    else:
-        try:
-            table = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                encoding="utf-8-sig",
-                skip_blank_lines=False,
-            )
-        except UnicodeDecodeError:
-            table = pd.read_csv(
-                path, dtype=str, keep_default_na=False, encoding="cp1252", skip_blank_lines=False
-            )
-        except pd.errors.ParserError as exc:
-            raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
-        except pd.errors.EmptyDataError as exc:
-            raise ExtractError(path, "the file is empty: expected a header row") from exc
-    table.columns = [str(c).strip() for c in table.columns]
-    headers = {c.header: c.name for c in spec.columns.values()}
-    for column in spec.columns.values():
-        if column.required and column.header not in table.columns:
-            raise ExtractError(
-                path,
-                f"missing required column '{column.header}' for {spec.title} "
-                f"(found: {', '.join(table.columns)})",
-                row=1,
-                column=column.header,
-            )
-    table[ROW] = range(2, len(table) + 2)
-    keep = [h for h in headers if h in table.columns]
-    renamed = table[[*keep, ROW]].rename(columns=headers)
-    for column in spec.columns.values():
-        if column.name not in renamed.columns:
-            renamed[column.name] = ""
-    return renamed
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    """First sheet; dates stay dates, everything else becomes the text a reader would see."""
-    try:
-        table = pd.read_excel(path, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
-        raise ExtractError(path, f"cannot be read as an Excel workbook: {exc}") from exc
-
-    def as_text(value: object) -> object:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
-            return ""
-        if isinstance(value, dt.datetime):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-
-    return table.map(as_text)
 
 
 def inventory_table(files: list[ExtractFile]) -> pd.DataFrame:

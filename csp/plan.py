@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from csp import comments, config
 from csp.errors import PlanError
@@ -20,10 +20,11 @@ from csp.kinds import KINDS, KindOptions, MeasureKind
 from csp.parameters import existing_plan
 from csp.periods import FinancialYear
 from csp.records import Condition
+from csp.registry import UnknownName
+from csp.sources import DEFAULT_SOURCE, SOURCES, Source
 
 DIRECTIONS = ("reduce", "increase", "maintain")
 COLUMN_TYPES = ("id", "str", "date", "month", "ward", "flag", "int", "number")
-LAYOUTS = ("quarterly", "annual", "police_uk")
 PROJECTIONS = ("run_rate", "baseline_profile")
 BASELINES = ("same_months", "whole_year")
 _CHANGE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
@@ -41,19 +42,22 @@ class ColumnSpec:
 
 @dataclass(frozen=True)
 class ExtractSpec:
-    """A partner extract: where its files are, which columns it has, how its rows are dated."""
+    """An extract: its source (a name in csp.sources.SOURCES), files, columns, how rows are dated.
+
+    `options` is the source's own options model, validated when the plan is loaded.
+    """
 
     name: str
     title: str
     partner: str
     file: str
-    layout: str
+    source: str
     columns: dict[str, ColumnSpec]
     id: str | None
     date: str | None
+    options: BaseModel
     snapshot: bool = False
     date_format: str = "%d/%m/%Y"
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -321,7 +325,7 @@ class _PlanReader:
                 "title",
                 "partner",
                 "file",
-                "layout",
+                "source",
                 "columns",
                 "id",
                 "date",
@@ -331,23 +335,57 @@ class _PlanReader:
             },
             where,
         )
-        layout = data.get("layout", "quarterly")
-        if layout not in LAYOUTS:
-            raise self.fail(
-                f"{where}.layout",
-                f"unknown layout '{layout}' (expected one of: {', '.join(LAYOUTS)})",
+        source_name = str(data.get("source", DEFAULT_SOURCE))
+        try:
+            source = SOURCES.get(source_name)
+        except UnknownName as exc:
+            raise self.fail(f"{where}.source", str(exc)) from None
+        try:
+            options = source.parse_options(
+                self.mapping(data.get("options") or {}, f"{where}.options")
             )
-        columns: dict[str, ColumnSpec] = {}
-        if layout == "police_uk":
-            from csp import policeuk
+        except ValueError as exc:
+            raise self.fail(f"{where}.options", str(exc)) from None
+        columns = self.extract_columns(source, data, where)
+        snapshot = bool(data.get("snapshot", False))
+        for key in ("id", "date"):
+            if data.get(key) is not None and data[key] not in columns:
+                raise self.fail(
+                    f"{where}.{key}", f"'{data[key]}' is not one of the extract's columns"
+                )
+        plan_dates_rows = source.fixed_columns() is None
+        if plan_dates_rows and not snapshot and data.get("date") is None:
+            raise self.fail(where, "'date' is required unless the extract is a snapshot")
+        return ExtractSpec(
+            name=name,
+            title=str(data.get("title", name)),
+            partner=str(data.get("partner", "")),
+            file=str(data.get("file") or f"{name}.csv"),
+            source=source_name,
+            columns=columns,
+            id=data.get("id"),
+            date=data.get("date"),
+            options=options,
+            snapshot=snapshot,
+            date_format=str(data.get("date_format", "%d/%m/%Y")),
+        )
 
+    def extract_columns(
+        self, source: Source, data: dict[str, Any], where: str
+    ) -> dict[str, ColumnSpec]:
+        """The source's fixed columns, or the columns the plan lists for a partner's file."""
+        fixed = source.fixed_columns()
+        if fixed is not None:
             if data.get("columns"):
                 raise self.fail(
-                    f"{where}.columns", "police.uk files have fixed columns: leave 'columns' out"
+                    f"{where}.columns",
+                    f"{source.title} files have fixed columns: leave 'columns' out",
                 )
-            for col_name in (*policeuk.COLUMNS, *policeuk.DERIVED):
-                header = policeuk.COLUMNS.get(col_name, col_name)
-                columns[col_name] = ColumnSpec(name=col_name, header=header, required=False)
+            return {
+                name: ColumnSpec(name=name, header=header, required=False)
+                for name, header in fixed.items()
+            }
+        columns: dict[str, ColumnSpec] = {}
         for col_name, spec in self.mapping(data.get("columns") or {}, f"{where}.columns").items():
             spec = spec or {}
             if isinstance(spec, str):
@@ -367,27 +405,7 @@ class _PlanReader:
             )
         if not columns:
             raise self.fail(f"{where}.columns", "an extract needs at least one column")
-        snapshot = bool(data.get("snapshot", False))
-        for key in ("id", "date"):
-            if data.get(key) is not None and data[key] not in columns:
-                raise self.fail(
-                    f"{where}.{key}", f"'{data[key]}' is not one of the extract's columns"
-                )
-        if layout != "police_uk" and not snapshot and data.get("date") is None:
-            raise self.fail(where, "'date' is required unless the extract is a snapshot")
-        return ExtractSpec(
-            name=name,
-            title=str(data.get("title", name)),
-            partner=str(data.get("partner", "")),
-            file=str(data.get("file") or f"{name}.csv"),
-            layout=layout,
-            columns=columns,
-            id=data.get("id"),
-            date=data.get("date"),
-            snapshot=snapshot,
-            date_format=str(data.get("date_format", "%d/%m/%Y")),
-            options=dict(data.get("options") or {}),
-        )
+        return columns
 
     def theme(self, data: Any, index: int) -> Theme:
         data = self.mapping(data, f"themes[{index}]")
@@ -504,9 +522,9 @@ class _PlanReader:
                     )
             return str(name)
 
-        police_uk = any(spec.layout == "police_uk" for spec in specs)
+        kinds = tuple(SOURCES.get(spec.source) for spec in specs)
         conditions = self.conditions(
-            data.get("where") or {}, f"{where}.where", column, "where", police_uk
+            data.get("where") or {}, f"{where}.where", column, "where", kinds
         )
         options = {k: v for k, v in data.items() if k not in generic}
         for key in kind.column_options:
@@ -514,9 +532,7 @@ class _PlanReader:
                 options[key] = column(options[key], key)
         for key in kind.condition_options:
             if options.get(key):
-                options[key] = self.conditions(
-                    options[key], f"{where}.{key}", column, key, police_uk
-                )
+                options[key] = self.conditions(options[key], f"{where}.{key}", column, key, kinds)
         return MetricSpec(
             kind=kind,
             sources=tuple(sources),
@@ -605,23 +621,10 @@ class _PlanReader:
             for spec in self.extracts.values()
         )
 
-    def crime_types(self, names: list[Any], where: str) -> list[str]:
-        """police.uk types named by the plan, each widened to its name in the other era."""
-        from csp import policeuk
-
-        widened: list[str] = []
-        for name in names:
-            if name not in policeuk.KNOWN_TYPES:
-                raise self.fail(
-                    where,
-                    f"unknown police.uk crime type '{name}' (known: {', '.join(policeuk.KNOWN_TYPES)})",
-                )
-            widened.extend(policeuk.equivalent_types(str(name)))
-        return list(dict.fromkeys(widened))
-
     def conditions(
-        self, data: Any, where: str, column: Any, key: str, police_uk: bool = False
+        self, data: Any, where: str, column: Any, key: str, sources: tuple[Source, ...] = ()
     ) -> tuple[Condition, ...]:
+        """Each column's rule; each extract's source checks and widens the values it names."""
         data = self.mapping(data, where)
         result = []
         for col, rule in data.items():
@@ -656,7 +659,10 @@ class _PlanReader:
                 values = rule
             if not isinstance(values, list | tuple):
                 values = [values]
-            if police_uk and col == "crime_type":
-                values = self.crime_types(values, f"{where}.{col}")
+            for source in sources:
+                try:
+                    values = source.condition_values(col, values)
+                except ValueError as exc:
+                    raise self.fail(f"{where}.{col}", str(exc)) from None
             result.append(Condition(column=col, values=tuple(values), negate=negate))
         return tuple(result)

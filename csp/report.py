@@ -21,7 +21,9 @@ from traitlets.config import Config
 from csp import __version__, charts, config
 from csp.periods import FinancialYear, month_label, quarter_end_label
 from csp.plan import Measure, Plan, Theme
+from csp.quality import FACTS
 from csp.runs import QuarterRun, source_commit
+from csp.sources import SOURCES
 from csp.status import STATUS_LABELS
 
 STATUS_SYMBOLS = {"on_track": "☺", "amber": "◐", "off_track": "☹", "no_data": "-"}
@@ -269,35 +271,7 @@ class Dashboard:
             for row in inventory.itertuples()
             if row.status == "partial"
         ]
-        log = self.cleaning_log
-        changes = []
-        details = []
-        if not log.empty:
-            grouped = log.groupby(["source", "change"], sort=False).agg(
-                rows=("rows", "sum"), files=("file", "nunique")
-            )
-            for (source, change), row in grouped.iterrows():
-                changes.append(
-                    {
-                        "title": titles.get(source, source),
-                        "change": change,
-                        "rows": f"{row['rows']:,}",
-                        "files": row["files"],
-                    }
-                )
-            for (source, change), group in log[log["detail"].fillna("").str.len() > 0].groupby(
-                ["source", "change"], sort=False
-            ):
-                if change.startswith("stray spaces"):
-                    continue
-                values = sorted({part for text in group["detail"] for part in text.split("; ")})
-                details.append(
-                    {
-                        "title": titles.get(source, source),
-                        "change": change,
-                        "detail": "; ".join(values),
-                    }
-                )
+        changes, details = _quality_facts(self.cleaning_log, titles)
         return TEMPLATES.get_template("data_quality.html.j2").render(
             left_out=self._left_out_by_month(inventory),
             files_read=len(found),
@@ -347,7 +321,11 @@ class Dashboard:
 
     def _left_out_by_month(self, inventory: pd.DataFrame) -> list[dict[str, str]]:
         """For month-by-month downloads (police.uk): rows read, left out and why, and used."""
-        monthly = {name for name, spec in self.plan.extracts.items() if spec.layout == "police_uk"}
+        monthly = {
+            name
+            for name, spec in self.plan.extracts.items()
+            if SOURCES.get(spec.source).monthly_files
+        }
         log = self.cleaning_log
         rows = []
         for row in inventory[inventory["source"].isin(monthly)].itertuples():
@@ -355,21 +333,56 @@ class Dashboard:
                 continue
             entries = log[log["file"] == row.file]
 
-            def count(change: str, entries: pd.DataFrame = entries) -> int:
-                return int(entries.loc[entries["change"].str.startswith(change), "rows"].sum())
+            def count(code: str, entries: pd.DataFrame = entries) -> int:
+                return int(entries.loc[entries["code"] == code, "rows"].sum())
 
-            outside = entries[entries["change"].str.startswith("rows outside")]
+            outside = entries[entries["code"] == "outside_area"]
             rows.append(
                 {
                     "month": month_label(row.first_month),
                     "read": f"{row.rows_read:,}",
-                    "no_location": f"{count('rows with no location'):,}",
-                    "outside": f"{count('rows outside'):,}",
+                    "no_location": f"{count('no_location'):,}",
+                    "outside": f"{count('outside_area'):,}",
                     "where": "; ".join(outside["detail"]) if not outside.empty else "",
                     "used": f"{row.rows_kept:,}",
                 }
             )
         return rows
+
+
+def _quality_facts(
+    log: pd.DataFrame, titles: dict[str, str]
+) -> tuple[list[dict[str, object]], list[dict[str, str]]]:
+    """The cleaning log by extract and fact code: rows and files per fact, and the values named."""
+    changes: list[dict[str, object]] = []
+    details: list[dict[str, str]] = []
+    if log.empty:
+        return changes, details
+    grouped = log.groupby(["source", "code"], sort=False).agg(
+        rows=("rows", "sum"), files=("file", "nunique")
+    )
+    for (source, code), row in grouped.iterrows():
+        changes.append(
+            {
+                "title": titles.get(source, source),
+                "change": FACTS[code],
+                "rows": f"{row['rows']:,}",
+                "files": row["files"],
+            }
+        )
+    with_detail = log[log["detail"].fillna("").str.len() > 0]
+    for (source, code), group in with_detail.groupby(["source", "code"], sort=False):
+        if code == "spaces_trimmed":  # its detail only says the rows were cells
+            continue
+        values = sorted({part for text in group["detail"] for part in text.split("; ")})
+        details.append(
+            {
+                "title": titles.get(source, source),
+                "change": FACTS[code],
+                "detail": "; ".join(values),
+            }
+        )
+    return changes, details
 
 
 def _significance_text(row: pd.Series) -> str:

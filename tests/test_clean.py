@@ -1,4 +1,4 @@
-"""Unit tests for csp.clean: raw rows become typed tables, and every change is logged.
+"""Unit tests for csp.clean and csp.columns: raw rows become typed tables, and every change is a fact.
 
 Small raw frames are made by hand in the shape read_extract returns (every cell text, `_row` the file
 line), so each test shows the mess it feeds in; clean_all is checked once on a copy of the sample.
@@ -16,12 +16,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp import clean, extracts
-from csp.clean import CleaningLog
+from csp import clean, columns, extracts
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile
 from csp.periods import FinancialYear
 from csp.plan import ExtractSpec, Plan, load_plan
+from csp.quality import FACT_COLUMNS, Facts
+from csp.sources import partner
 
 YEAR = FinancialYear.parse("2011-12")
 
@@ -33,7 +34,7 @@ def plan() -> Plan:
 
 @pytest.fixture(scope="module")
 def wards(plan: Plan) -> dict[str, str]:
-    return clean.ward_lookup(plan.wards)
+    return columns.ward_lookup(plan.wards)
 
 
 def raw_frame(spec: ExtractSpec, rows: list[dict[str, object]], lines: list[int] | None = None):
@@ -52,8 +53,8 @@ def extract_file(
     return ExtractFile(spec.name, spec.title, "2011-12", "Q1", path, "read", "", first, last)
 
 
-def log_rows(log: CleaningLog, change: str) -> list[dict[str, object]]:
-    return [e for e in log.entries if e["change"] == change]
+def log_rows(log: Facts, change: str) -> list[dict[str, object]]:
+    return [e.as_row() for e in log.entries if e.change == change]
 
 
 def notice(ref: str, date: str = "05/04/2011", ward: str = "Hardwick", location: str = "High St"):
@@ -79,12 +80,12 @@ def notice(ref: str, date: str = "05/04/2011", ward: str = "Hardwick", location:
 def test_ward_spellings_match_the_plan_ward(
     wards: dict[str, str], spelling: str, ward: str
 ) -> None:
-    assert wards.get(clean.ward_key(spelling)) == ward
+    assert wards.get(columns.ward_key(spelling)) == ward
 
 
 @pytest.mark.parametrize("name", ["Not Known", "Stockton", "Mandale", "Town Centre", ""])
 def test_other_names_match_no_ward(wards: dict[str, str], name: str) -> None:
-    assert clean.ward_key(name) not in wards
+    assert columns.ward_key(name) not in wards
 
 
 # clean_extract: tidying ----------------------------------------------------------------------------
@@ -105,8 +106,8 @@ def test_blank_rows_skipped_spaces_trimmed_duplicates_dropped_after_trimming(
             notice("S3", date="30/06/2011", ward="Newtown"),
         ],
     )
-    log = CleaningLog()
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, log)
+    log = Facts()
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
 
     assert table["notice_ref"].tolist() == ["S1", "S2", "S3"]
     assert table["location"].tolist() == ["High St", "Mill Lane", "High St"]
@@ -133,8 +134,8 @@ def test_ward_spellings_matched_unknown_kept_as_na_and_logged(
             notice("S5", ward="Hardwick"),
         ],
     )
-    log = CleaningLog()
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, log)
+    log = Facts()
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
 
     assert len(table) == 5  # nothing is dropped for its ward: borough totals still count it
     assert table["ward"].tolist()[:3] == ["Mandale and Victoria", *["Stockton Town Centre"] * 2]
@@ -153,11 +154,11 @@ def test_optional_ward_left_empty_is_kept_and_logged(
     plan: Plan, wards: dict[str, str], tmp_path: Path
 ) -> None:
     base = plan.extracts["section27"]
-    columns = {**base.columns, "ward": replace(base.columns["ward"], required=False)}
-    spec = replace(base, columns=columns)
+    optional = {**base.columns, "ward": replace(base.columns["ward"], required=False)}
+    spec = replace(base, columns=optional)
     raw = raw_frame(spec, [notice("S1", ward=""), notice("S2", ward=" "), notice("S3")])
-    log = CleaningLog()
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, log)
+    log = Facts()
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
     assert table["ward"].isna().tolist() == [True, True, False]
     [no_ward] = log_rows(log, "rows with no ward (kept for borough totals)")
     assert no_ward["rows"] == 2
@@ -170,7 +171,7 @@ def test_required_ward_left_empty_is_refused(
     spec = plan.extracts["section27"]
     raw = raw_frame(spec, [notice("S1"), notice("S2", ward="")])
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+        columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert (caught.value.row, caught.value.column) == (3, "Ward")
 
 
@@ -178,16 +179,16 @@ def test_log_table_has_one_line_per_change(
     plan: Plan, wards: dict[str, str], tmp_path: Path
 ) -> None:
     spec = plan.extracts["section27"]
-    log = CleaningLog()
-    clean.clean_extract(
+    log = Facts()
+    columns.clean_extract(
         raw_frame(spec, [notice("S1"), notice("S1"), {}]),
         spec,
-        extract_file(spec, tmp_path),
+        [extract_file(spec, tmp_path)],
         wards,
         log,
     )
     table = log.table()
-    assert list(table.columns) == clean.LOG_COLUMNS
+    assert list(table.columns) == FACT_COLUMNS
     assert table["change"].tolist() == ["blank lines skipped", "exact duplicate rows dropped"]
     assert table["rows"].tolist() == [1, 1]  # changes that touched no row are not logged
 
@@ -198,7 +199,7 @@ def test_log_table_has_one_line_per_change(
 def test_dates_are_read_day_first(plan: Plan, wards: dict[str, str], tmp_path: Path) -> None:
     spec = plan.extracts["section27"]
     raw = raw_frame(spec, [notice("S1", "05/04/2011"), notice("S2", "30/06/2011")])
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert table["issued_date"].tolist() == [pd.Timestamp(2011, 4, 5), pd.Timestamp(2011, 6, 30)]
     assert table["_month"].tolist() == ["2011-04", "2011-06"]
     assert (table["_date"] == table["issued_date"]).all()
@@ -215,7 +216,7 @@ def test_excel_dates_are_taken_as_they_are(
             {"call_ref": "R2", "call_date": "06/05/2011", "ward": "Yarm"},  # typed in as text
         ],
     )
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert table["call_date"].tolist() == [pd.Timestamp(2011, 4, 5), pd.Timestamp(2011, 5, 6)]
 
 
@@ -230,7 +231,7 @@ def test_unreadable_date_names_file_original_line_and_header(
     )
     file = extract_file(spec, tmp_path)
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, file, wards, CleaningLog())
+        columns.clean_extract(raw, spec, [file], wards, Facts())
     error = caught.value
     assert (error.path, error.row, error.column) == (file.path, 5, "Date Issued")
     assert "'2011-04-05'" in error.problem and "dd/mm/yyyy" in error.problem
@@ -243,7 +244,7 @@ def test_unreadable_date_message_follows_the_plan_format(
     spec = replace(plan.extracts["section27"], date_format="%Y-%m-%d")
     raw = raw_frame(spec, [notice("S1", date="2011-04-05"), notice("S2", date="05/04/2011")])
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+        columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert caught.value.row == 3 and "yyyy-mm-dd" in caught.value.problem
 
 
@@ -264,7 +265,7 @@ def test_flags_read_as_booleans(plan: Plan, wards: dict[str, str], tmp_path: Pat
     spec = plan.extracts["police_crime"]
     flags = ["Y", "N", "yes", "No", "TRUE", " y "]
     raw = raw_frame(spec, [crime(f"CR{i}", flag) for i, flag in enumerate(flags)])
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert table["domestic_abuse"].tolist() == [True, False, True, False, True, True]
     assert str(table["domestic_abuse"].dtype) == "boolean"
 
@@ -274,7 +275,7 @@ def test_bad_flag_names_row_and_header(plan: Plan, wards: dict[str, str], tmp_pa
     raw = raw_frame(spec, [crime("CR1", "Y"), crime("CR2", "maybe")])
     file = extract_file(spec, tmp_path)
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, file, wards, CleaningLog())
+        columns.clean_extract(raw, spec, [file], wards, Facts())
     error = caught.value
     assert (error.path, error.row, error.column) == (file.path, 3, "Domestic Abuse")
     assert "'maybe'" in error.problem and "Y or N" in error.problem
@@ -284,7 +285,7 @@ def test_empty_required_flag_is_refused(plan: Plan, wards: dict[str, str], tmp_p
     spec = plan.extracts["police_crime"]
     raw = raw_frame(spec, [crime("CR1", "")])
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+        columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert (caught.value.row, caught.value.column) == (2, "Domestic Abuse")
 
 
@@ -293,7 +294,7 @@ def test_optional_text_left_empty_becomes_na(
 ) -> None:
     spec = plan.extracts["police_crime"]
     raw = raw_frame(spec, [crime("CR1", victim_id="V1"), crime("CR2")])
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert table["victim_id"].isna().tolist() == [False, True]
     assert table["offender_id"].isna().all()
 
@@ -311,7 +312,7 @@ def test_int_and_number_columns(plan: Plan, wards: dict[str, str], tmp_path: Pat
     spec = plan.extracts["perception_survey"]
     raw = raw_frame(spec, [survey("A", "1104", "28.4"), survey("B", "998.0", "61")])
     file = extract_file(spec, tmp_path, "2010-04", "2011-03")
-    table = clean.clean_extract(raw, spec, file, wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [file], wards, Facts())
     assert table["respondents"].tolist() == [1104, 998]
     assert table["percent"].tolist() == [28.4, 61.0]
 
@@ -338,7 +339,7 @@ def test_bad_numbers_name_row_and_header(
     raw = raw_frame(spec, [survey("A"), survey("B", respondents, percent)])
     file = extract_file(spec, tmp_path, "2010-04", "2011-03")
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, file, wards, CleaningLog())
+        columns.clean_extract(raw, spec, [file], wards, Facts())
     error = caught.value
     assert (error.path, error.row, error.column) == (file.path, 3, header)
     assert words in error.problem
@@ -348,7 +349,7 @@ def test_empty_id_names_row_and_header(plan: Plan, wards: dict[str, str], tmp_pa
     spec = plan.extracts["section27"]
     raw = raw_frame(spec, [notice("S1"), notice(" ", location="Mill Lane")], lines=[2, 4])
     with pytest.raises(ExtractError) as caught:
-        clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+        columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert (caught.value.row, caught.value.column) == (4, "Notice Ref")
     assert "id value is empty" in caught.value.problem
 
@@ -365,7 +366,7 @@ def test_snapshot_rows_take_the_file_last_month(
         ],
     )
     file = extract_file(spec, tmp_path, "2011-04", "2011-06")
-    table = clean.clean_extract(raw, spec, file, wards, CleaningLog())
+    table = columns.clean_extract(raw, spec, [file], wards, Facts())
     assert table["_month"].tolist() == ["2011-06", "2011-06"]
     assert table["_date"].tolist() == [pd.Timestamp(2011, 6, 30)] * 2
 
@@ -375,8 +376,8 @@ def test_rows_dated_outside_the_file_are_kept_in_their_own_month_and_logged(
 ) -> None:
     spec = plan.extracts["section27"]
     raw = raw_frame(spec, [notice("S1", "30/03/2011"), notice("S2", "01/04/2011")])
-    log = CleaningLog()
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, log)
+    log = Facts()
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
     assert table["_month"].tolist() == ["2011-03", "2011-04"]
     [outside] = log_rows(log, "rows dated outside the file's period (counted in their own month)")
     assert outside["rows"] == 1
@@ -386,8 +387,10 @@ def test_header_only_extract_without_ward_column_gives_an_empty_table(
     plan: Plan, wards: dict[str, str], tmp_path: Path
 ) -> None:
     spec = plan.extracts["hcc_convictions"]
-    log = CleaningLog()
-    table = clean.clean_extract(raw_frame(spec, []), spec, extract_file(spec, tmp_path), wards, log)
+    log = Facts()
+    table = columns.clean_extract(
+        raw_frame(spec, []), spec, [extract_file(spec, tmp_path)], wards, log
+    )
     assert table.empty and "_month" in table.columns
     assert log.entries == []
 
@@ -399,8 +402,8 @@ def test_header_only_extract_with_ward_column_gives_an_empty_table(
     spec = plan.extracts["section27"]
     path = tmp_path / "section27.csv"
     path.write_text("Notice Ref,Date Issued,Ward,Location\n", encoding="utf-8")
-    raw = extracts.read_extract(path, spec)
-    table = clean.clean_extract(raw, spec, extract_file(spec, tmp_path), wards, CleaningLog())
+    raw = partner.read_extract(path, spec)
+    table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
     assert table.empty and "_month" in table.columns
 
 
@@ -497,6 +500,6 @@ def test_clean_all_logs_resent_records_once(cleaned: clean.Cleaned, sample_copy:
     copies = sum(len(set(file_refs)) for file_refs in refs.values())
     unique = len({ref for file_refs in refs.values() for ref in file_refs})
     log = cleaned.log
-    resent = log[log["change"].str.startswith("records sent again")]
+    resent = log[log["code"] == "resent"]
     assert resent["source"].tolist() == ["police_crime"]
     assert resent["rows"].tolist() == [copies - unique]

@@ -1,4 +1,5 @@
-"""Unit tests for csp.extracts: which files a quarter needs, their availability, and raw reading.
+"""Unit tests for csp.extracts and the partner source: which files a quarter needs, their
+availability, and raw reading.
 
 Everything is written by hand into tmp_path, so each test shows the exact bytes a partner might send.
 """
@@ -12,11 +13,12 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from csp import extracts
+from csp import clean, extracts
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile
 from csp.periods import FinancialYear
 from csp.plan import Plan, load_plan
+from csp.sources import partner
 
 YEAR = FinancialYear.parse("2011-12")
 BASELINE = FinancialYear.parse("2010-11")
@@ -38,7 +40,7 @@ extracts:
   survey:
     title: Residents' survey
     file: survey.csv
-    layout: annual
+    options: {layout: annual}
     id: question
     date: fieldwork_end
     columns:
@@ -88,7 +90,7 @@ def test_expected_files_covers_whole_baseline_year_and_this_year_to_the_quarter(
     tiny: Plan, tmp_path: Path
 ) -> None:
     """A YTD status needs every baseline quarter (for the annual total) but only this year's so far."""
-    files = extracts.expected_files(tiny, tmp_path / "raw", YEAR, 2)
+    files = clean.expected_files(tiny, tmp_path / "raw", YEAR, 2)
     quarterly = [(f.year, f.quarter) for f in files if f.source == "notices"]
     assert quarterly == [
         ("2010-11", "Q1"),
@@ -107,7 +109,7 @@ def test_expected_files_annual_layout_is_one_file_per_year_in_the_year_folder(
 ) -> None:
     raw = tmp_path / "raw"
     touch(raw / "2010-11" / "survey.csv", "Question,Fieldwork End\n")
-    files = [f for f in extracts.expected_files(tiny, raw, YEAR, 1) if f.source == "survey"]
+    files = [f for f in clean.expected_files(tiny, raw, YEAR, 1) if f.source == "survey"]
     assert [(f.year, f.quarter) for f in files] == [("2010-11", ""), ("2011-12", "")]
     baseline, current = files
     assert baseline.path == raw / "2010-11" / "survey.csv"
@@ -138,7 +140,7 @@ def test_expected_files_statuses_from_files_and_availability(tiny: Plan, tmp_pat
         "survey,2011-12,Fieldwork runs in the autumn.,\n",
     )
     write_availability(raw, "2010-11", "source,period,note\nnotices,Q3,Lost in a system move.\n")
-    files = by_period(extracts.expected_files(tiny, raw, YEAR, 2))
+    files = by_period(clean.expected_files(tiny, raw, YEAR, 2))
 
     read = files[("notices", "2011-12", "Q1")]
     assert (read.status, read.first_month, read.last_month, read.found) == (
@@ -167,7 +169,7 @@ def test_expected_files_statuses_from_files_and_availability(tiny: Plan, tmp_pat
 
 
 def test_inventory_table_has_one_row_per_expected_file(tiny: Plan, tmp_path: Path) -> None:
-    files = extracts.expected_files(tiny, tmp_path / "raw", YEAR, 3)
+    files = clean.expected_files(tiny, tmp_path / "raw", YEAR, 3)
     table = extracts.inventory_table(files)
     assert list(table.columns) == extracts.INVENTORY_COLUMNS
     assert len(table) == len(files) == 4 + 3 + 2
@@ -311,7 +313,7 @@ def test_read_extract_csv_with_bom_crlf_and_blank_line(stockton: Plan, tmp_path:
         "CR/3,07/04/2011,Theft,Theft,Yarm,Station Road,,,N",
     ]
     path.write_bytes(("\ufeff" + "\r\n".join(lines) + "\r\n").encode("utf-8"))
-    table = extracts.read_extract(path, stockton.extracts["police_crime"])
+    table = partner.read_extract(path, stockton.extracts["police_crime"])
     assert table["crime_ref"].tolist() == ["CR/1", "", "CR/2", "CR/3"]
     assert table[ROW].tolist() == [2, 3, 4, 5]
     blank = table.drop(columns=[ROW]).iloc[1]
@@ -327,7 +329,7 @@ def test_read_extract_renames_headers_to_plan_names(stockton: Plan, tmp_path: Pa
         "Location,Notice Ref,Extra Column,Date Issued,Ward\nHigh St,S27-1,x,05/04/2011,Hardwick\n",
         encoding="utf-8",
     )
-    table = extracts.read_extract(path, stockton.extracts["section27"])
+    table = partner.read_extract(path, stockton.extracts["section27"])
     assert set(table.columns) == {"notice_ref", "issued_date", "ward", "location", ROW}
     assert table.iloc[0][["notice_ref", "location"]].tolist() == ["S27-1", "High St"]
 
@@ -341,7 +343,7 @@ def test_read_extract_missing_required_column_names_file_header_and_row_1(
         encoding="utf-8",
     )
     with pytest.raises(ExtractError) as caught:
-        extracts.read_extract(path, stockton.extracts["police_crime"])
+        partner.read_extract(path, stockton.extracts["police_crime"])
     error = caught.value
     assert (error.path, error.row, error.column) == (path, 1, "Offence Group")
     message = str(error)
@@ -354,7 +356,7 @@ def test_read_extract_optional_column_absent_is_filled_with_empty_text(
     path = tmp_path / "police_crime.csv"
     header = CRIME_HEADER.replace("Victim ID,Offender ID,", "")
     path.write_text(header + "\nCR/1,05/04/2011,Theft,Theft,Yarm,High St,N\n", encoding="utf-8")
-    table = extracts.read_extract(path, stockton.extracts["police_crime"])
+    table = partner.read_extract(path, stockton.extracts["police_crime"])
     assert table["victim_id"].tolist() == [""]
     assert table["offender_id"].tolist() == [""]
     assert table["crime_ref"].tolist() == ["CR/1"]
@@ -366,7 +368,7 @@ def test_read_extract_windows_1252_file_is_read(stockton: Plan, tmp_path: Path) 
     path.write_bytes(
         "Notice Ref,Date Issued,Ward,Location\nS1,05/04/2011,Yarm,Café Row\n".encode("cp1252")
     )
-    table = extracts.read_extract(path, stockton.extracts["section27"])
+    table = partner.read_extract(path, stockton.extracts["section27"])
     assert table["location"].tolist() == ["Café Row"]
 
 
@@ -374,7 +376,7 @@ def test_read_extract_empty_file_is_refused(stockton: Plan, tmp_path: Path) -> N
     path = tmp_path / "section27.csv"
     path.write_bytes(b"")
     with pytest.raises(ExtractError) as caught:
-        extracts.read_extract(path, stockton.extracts["section27"])
+        partner.read_extract(path, stockton.extracts["section27"])
     assert caught.value.path == path
 
 
@@ -389,7 +391,7 @@ def test_read_extract_xlsx_keeps_dates_and_reads_numbers_as_text(
     sheet.append([None] * 5)
     sheet.append(["RSL2", dt.datetime(2011, 5, 6), "Erimus Housing", "Newtown", None])
     book.save(path)
-    table = extracts.read_extract(path, stockton.extracts["rsl_asb"])
+    table = partner.read_extract(path, stockton.extracts["rsl_asb"])
     assert table["call_ref"].tolist() == ["RSL1", "", "RSL2"]
     assert table[ROW].tolist() == [2, 3, 4]
     dates = table["call_date"].tolist()
@@ -402,7 +404,7 @@ def test_read_extract_damaged_workbook_is_refused(stockton: Plan, tmp_path: Path
     path = tmp_path / "rsl_asb.xlsx"
     path.write_bytes(b"not a zip file")
     with pytest.raises(ExtractError) as caught:
-        extracts.read_extract(path, stockton.extracts["rsl_asb"])
+        partner.read_extract(path, stockton.extracts["rsl_asb"])
     assert caught.value.path == path
 
 
@@ -418,7 +420,7 @@ def test_coverage_counts_read_files_and_partial_ones_to_their_last_month(
     touch(raw / "2011-12" / "Q1" / "notices.csv")
     touch(raw / "2011-12" / "Q2" / "notices.csv")
     write_availability(raw, "2011-12", "source,period,note,data_to\nnotices,Q2,Late.,2011-08\n")
-    inventory = extracts.inventory_table(extracts.expected_files(tiny, raw, YEAR, 3))
+    inventory = extracts.inventory_table(clean.expected_files(tiny, raw, YEAR, 3))
     covered = extracts.coverage(inventory)
     expected = {str(m) for m in BASELINE.months} | {
         "2011-04",

@@ -405,6 +405,70 @@ def test_unknown_column_type(tmp_path: Path) -> None:
     assert "unknown type 'area'" in message
 
 
+def test_an_extract_is_a_partner_file_unless_it_names_its_source(tmp_path: Path) -> None:
+    plan = load_plan(write_plan(tmp_path, minimal_plan()))
+    spec = plan.extracts["crime"]
+    assert spec.source == "partner"
+    assert spec.options.layout == "quarterly"
+
+
+def test_unknown_source_names_the_entry_and_the_known_sources(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: d["extracts"]["crime"].update(source="polise_uk"))
+    assert message.startswith("mini.yml: extracts.crime.source:")
+    assert "unknown source 'polise_uk'" in message
+    assert "(known: partner, police_uk)" in message
+
+
+def test_a_typo_in_a_sources_options_is_refused(tmp_path: Path) -> None:
+    def police(data: dict[str, Any]) -> None:
+        data["extracts"]["crime"] = {"source": "police_uk", "options": {"forse": "cleveland"}}
+
+    message = load_error(tmp_path, police)
+    assert message == ("mini.yml: extracts.crime.options: unknown option 'forse' (expected: force)")
+
+
+def test_partner_options_are_the_file_layout_only(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: d["extracts"]["crime"].update(options={"force": "x"}))
+    assert message == "mini.yml: extracts.crime.options: unknown option 'force' (expected: layout)"
+    message = load_error(
+        tmp_path, lambda d: d["extracts"]["crime"].update(options={"layout": "monthly"})
+    )
+    assert message.startswith("mini.yml: extracts.crime.options: option 'layout':")
+    assert "'quarterly' or 'annual'" in message
+
+
+def test_layout_is_an_option_of_partner_files_not_an_extract_key(tmp_path: Path) -> None:
+    """`layout` has one meaning, the partner's file layout; a source is named with `source`."""
+    message = load_error(tmp_path, lambda d: d["extracts"]["crime"].update(layout="annual"))
+    assert message.startswith("mini.yml: extracts.crime: unknown key 'layout'")
+    data = minimal_plan()
+    data["extracts"]["crime"]["options"] = {"layout": "annual"}
+    assert load_plan(write_plan(tmp_path, data)).extracts["crime"].options.layout == "annual"
+
+
+def test_police_uk_has_fixed_columns_and_its_crime_types(tmp_path: Path) -> None:
+    def police(data: dict[str, Any]) -> None:
+        data["extracts"]["crime"] = {"source": "police_uk", "options": {"force": "cleveland"}}
+        first_measure(data)["metric"]["where"] = {"crime_type": "Violent crime"}
+
+    data = minimal_plan()
+    police(data)
+    plan = load_plan(write_plan(tmp_path, data))
+    spec = plan.extracts["crime"]
+    assert (spec.source, spec.options.force) == ("police_uk", "cleveland")
+    assert spec.columns["crime_type"].header == "Crime type"
+    assert plan.measure("5.1").metric.where[0].values == (
+        "Violent crime",
+        "Violence and sexual offences",
+    )
+    message = load_error(
+        tmp_path, lambda d: (police(d), d["extracts"]["crime"].update(columns={"a": "A"}))
+    )
+    assert message == (
+        "mini.yml: extracts.crime.columns: police.uk files have fixed columns: leave 'columns' out"
+    )
+
+
 def test_bad_yaml_syntax(tmp_path: Path) -> None:
     path = tmp_path / "broken.yml"
     path.write_text("plan: broken\nyears: [2011-12\nthemes: []\n", encoding="utf-8")

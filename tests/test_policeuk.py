@@ -11,14 +11,15 @@ import pytest
 import yaml
 from shared_data import shared_path
 
-from csp import clean, extracts, metrics, policeuk, status
+from csp import clean, extracts, metrics, status
 from csp.errors import ExtractError, PlanError
 from csp.periods import FinancialYear
 from csp.pipeline import run_quarter
 from csp.plan import load_plan
 from csp.processed import RunFolder
+from csp.sources import police_uk
 
-HEADER = list(policeuk.COLUMNS.values())
+HEADER = list(police_uk.COLUMNS.values())
 CITY_LSOAS = {
     "E01000001": "Aldersgate",
     "E01000002": "Cripplegate",
@@ -73,7 +74,7 @@ def small_plan(tmp_path: Path) -> Path:
         "plan": "small-city",
         "years": ["2012-13", "2013-14"],
         "lsoas": {"E01032739": "Vintry", "E01000001": "Aldersgate"},
-        "extracts": {"street": {"title": "Street crime", "layout": "police_uk"}},
+        "extracts": {"street": {"title": "Street crime", "source": "police_uk"}},
         "themes": [
             {
                 "theme": "Violence",
@@ -144,26 +145,26 @@ def small_download(tmp_path: Path) -> Path:
 
 
 def test_tidy_location_keeps_words_and_fixes_apostrophes() -> None:
-    assert policeuk.tidy_location("On or near Alderman'S Walk") == "Alderman's Walk"
-    assert policeuk.tidy_location("On or near St Andrew'S Hill") == "St Andrew's Hill"
-    assert policeuk.tidy_location("Supermarket") == "Supermarket"
+    assert police_uk.tidy_location("On or near Alderman'S Walk") == "Alderman's Walk"
+    assert police_uk.tidy_location("On or near St Andrew'S Hill") == "St Andrew's Hill"
+    assert police_uk.tidy_location("Supermarket") == "Supermarket"
 
 
 def test_either_era_name_matches_both_where_the_offences_are_the_same() -> None:
-    assert set(policeuk.equivalent_types("Violent crime")) == {
+    assert set(police_uk.equivalent_types("Violent crime")) == {
         "Violent crime",
         "Violence and sexual offences",
     }
-    assert set(policeuk.equivalent_types("Violence and sexual offences")) == {
+    assert set(police_uk.equivalent_types("Violence and sexual offences")) == {
         "Violent crime",
         "Violence and sexual offences",
     }
-    assert set(policeuk.equivalent_types("Public disorder and weapons")) == {
+    assert set(police_uk.equivalent_types("Public disorder and weapons")) == {
         "Public disorder and weapons",
         "Public order",
         "Possession of weapons",
     }
-    assert policeuk.equivalent_types("Public order") == ("Public order",)
+    assert police_uk.equivalent_types("Public order") == ("Public order",)
 
 
 def test_reader_area_eras_bom_crlf_and_missing_month(
@@ -181,8 +182,8 @@ def test_reader_area_eras_bom_crlf_and_missing_month(
     assert "Alderman's Walk" in set(table["location_name"])
     assert "On or near Alderman'S Walk" in set(table["location"])
     log = cleaned.log
-    no_location = log[log["change"].str.startswith("rows with no location")]
-    outside = log[log["change"].str.startswith("rows outside")]
+    no_location = log[log["code"] == "no_location"]
+    outside = log[log["code"] == "outside_area"]
     assert len(no_location) == len(outside) == 17  # month by month: one line per file
     assert set(outside["detail"]) == {"Camden (1)"}
     inventory = cleaned.inventory
@@ -310,7 +311,7 @@ def test_top_five_locations_and_top_three_wards_follow_the_baseline_year() -> No
     top_wards = sorted(asb, key=lambda name: (-asb[name], name))[:3]
     items = values[(values["series"] == "breakdown")]
     assert set(items[items["measure_id"] == "C7"]["item"]) == {
-        policeuk.tidy_location(n) for n in top_locations
+        police_uk.tidy_location(n) for n in top_locations
     }
     assert set(items[items["measure_id"] == "C8"]["item"]) == set(top_wards)
 
@@ -372,7 +373,7 @@ def test_any_number_of_forces_and_a_group_of_crime_types(tmp_path: Path) -> None
         "years": ["2013-14"],
         "lsoas": {"E01032739": "Vintry", "E01000001": "Aldersgate"},
         "groups": {"acquisitive": ["Bicycle theft", "Shoplifting", "Theft from the person"]},
-        "extracts": {"street": {"title": "Street crime", "layout": "police_uk"}},
+        "extracts": {"street": {"title": "Street crime", "source": "police_uk"}},
         "themes": [
             {
                 "theme": "Acquisitive",

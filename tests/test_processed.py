@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 
 from csp import config, processed
-from csp.clean import LOG_COLUMNS, Cleaned
+from csp.clean import Cleaned
 from csp.extracts import INVENTORY_COLUMNS
 from csp.processed import RunFolder
+from csp.quality import FACT_COLUMNS
 
 
 def statuses_frame() -> pd.DataFrame:
@@ -234,12 +235,23 @@ def cleaning_log_frame() -> pd.DataFrame:
             {
                 "source": "police_crime",
                 "file": "police_crime.csv",
-                "change": "dropped exact duplicate rows",
+                "month": "",
+                "code": "duplicates_dropped",
+                "change": "exact duplicate rows dropped",
                 "rows": 1,
                 "detail": "",
-            }
+            },
+            {
+                "source": "street_crime",
+                "file": "2021-09/2021-09-city-of-london-street.csv",
+                "month": "2021-09",
+                "code": "no_location",
+                "change": "rows with no location (in no area measure)",
+                "rows": 12,
+                "detail": "",
+            },
         ],
-        columns=LOG_COLUMNS,
+        columns=FACT_COLUMNS,
     )
 
 
@@ -308,23 +320,25 @@ def test_inventory_feeds_coverage(cleaned: RunFolder) -> None:
 
 def test_cleaning_log_round_trips_with_row_counts_as_numbers(cleaned: RunFolder) -> None:
     log = cleaned.read_cleaning_log()
-    assert list(log.columns) == LOG_COLUMNS
+    assert list(log.columns) == FACT_COLUMNS
     assert log.loc[0, "rows"] == 1
     assert log["rows"].dtype.kind == "i"
     assert log.loc[0, "detail"] == ""
-    assert log.loc[0, "change"] == "dropped exact duplicate rows"
+    assert log.loc[0, "code"] == "duplicates_dropped"
+    assert log.loc[0, "change"] == "exact duplicate rows dropped"
+    assert log["month"].tolist() == ["", "2021-09"]  # months stay text, blank stays blank
 
 
 def test_an_empty_cleaning_log_reads_back_empty(tmp_path: Path) -> None:
     """Clean extracts change nothing; the log is then just a header and must still read."""
     folder = RunFolder(tmp_path)
     folder.write_cleaned(
-        Cleaned(tables={}, inventory=inventory_frame(), log=pd.DataFrame(columns=LOG_COLUMNS)),
+        Cleaned(tables={}, inventory=inventory_frame(), log=pd.DataFrame(columns=FACT_COLUMNS)),
         commentary_frame(),
     )
     log = folder.read_cleaning_log()
     assert log.empty
-    assert list(log.columns) == LOG_COLUMNS
+    assert list(log.columns) == FACT_COLUMNS
     assert folder.read_tables() == {}
 
 

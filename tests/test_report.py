@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from csp import clean, extracts, report
+from csp import extracts, report
 from csp.metrics import VALUE_COLUMNS
 from csp.periods import FinancialYear
 from csp.plan import Theme
+from csp.quality import FACT_COLUMNS
 from csp.runs import QuarterRun
 from csp.status import NO_DATA, ON_TRACK, Comparison, QuarterResult, results_table
 
@@ -100,7 +101,7 @@ def make_dashboard(tmp_path: Path) -> DashboardFactory:
             else pd.DataFrame(columns=extracts.INVENTORY_COLUMNS),
             cleaning_log=cleaning_log
             if cleaning_log is not None
-            else pd.DataFrame(columns=clean.LOG_COLUMNS),
+            else pd.DataFrame(columns=FACT_COLUMNS),
             produced=dt.datetime(2011, 10, 5, 9, 30),
             control_charts=pd.DataFrame(columns=["measure_id", "month", "point_type"]),
         )
@@ -385,12 +386,14 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
             {
                 "source": "police_crime",
                 "file": "police_crime.csv",
-                "change": "ward names matched",
+                "month": "",
+                "code": "ward_spelling_matched",
+                "change": "ward spellings matched to the plan's wards",
                 "rows": 3,
                 "detail": "Hardwick <i>ward</i> -> Hardwick",
             }
         ],
-        columns=clean.LOG_COLUMNS,
+        columns=FACT_COLUMNS,
     )
     html = make_dashboard(inventory=inventory, cleaning_log=log).data_quality()
     assert "&lt;img src=x onerror=alert(1)&gt; not on ndtms.net" in html
@@ -470,3 +473,74 @@ def test_export_html_drops_javascript_outputs(tmp_path: Path) -> None:
     assert "DASHBOARD-SECTION" in html
     assert "<script" not in html.lower()
     assert "JS-OUTPUT" not in html
+
+
+def test_month_by_month_files_show_rows_left_out_by_fact_code(tmp_path: Path) -> None:
+    """police.uk's files are monthly (the source says so): each month's rows read, left out and
+    used come from the facts' codes, whatever their wording."""
+    run = QuarterRun.from_parameters(
+        "city-of-london",
+        "2021-22",
+        1,
+        processed_dir=tmp_path / "processed",
+        report_dir=tmp_path / "report",
+    )
+    file = "2021-04/2021-04-city-of-london-street.csv"
+    inventory = pd.DataFrame(
+        [
+            {
+                "source": "street_crime",
+                "title": "Street crime",
+                "year": "2021-22",
+                "quarter": "Q1",
+                "file": file,
+                "status": "read",
+                "note": "",
+                "first_month": "2021-04",
+                "last_month": "2021-04",
+                "rows_read": 500,
+                "rows_kept": 440,
+                "sha256": "",
+            }
+        ],
+        columns=extracts.INVENTORY_COLUMNS,
+    )
+    facts = [
+        ("no_location", 40, ""),
+        ("outside_area", 20, "Camden (12); Westminster (8)"),
+    ]
+    log = pd.DataFrame(
+        [
+            {
+                "source": "street_crime",
+                "file": file,
+                "month": "2021-04",
+                "code": code,
+                "change": "(wording changes freely)",
+                "rows": rows,
+                "detail": detail,
+            }
+            for code, rows, detail in facts
+        ],
+        columns=FACT_COLUMNS,
+    )
+    dashboard = report.Dashboard(
+        run=run,
+        statuses=pd.DataFrame(),
+        values=pd.DataFrame(columns=VALUE_COLUMNS),
+        breakdowns=pd.DataFrame(),
+        inventory=inventory,
+        cleaning_log=log,
+        produced=dt.datetime(2021, 8, 5, 9, 30),
+    )
+    [month] = dashboard._left_out_by_month(inventory)
+    assert month == {
+        "month": "Apr 2021",
+        "read": "500",
+        "no_location": "40",
+        "outside": "20",
+        "where": "Camden (12); Westminster (8)",
+        "used": "440",
+    }
+    html = dashboard.data_quality()
+    assert "rows with no location (in no area measure)" in html  # the wording is the code's

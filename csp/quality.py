@@ -1,0 +1,75 @@
+"""Data-quality facts: what cleaning found and changed, as records the report can count by code.
+
+One table holds every code and its wording, so the report never reads meaning out of a sentence and an
+analyst opening cleaning_log.csv still reads the sentence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import pandas as pd
+
+# Code -> the wording shown to analysts and board members.
+FACTS = {
+    "blank_lines": "blank lines skipped",
+    "spaces_trimmed": "stray spaces trimmed",
+    "duplicates_dropped": "exact duplicate rows dropped",
+    "ward_spelling_matched": "ward spellings matched to the plan's wards",
+    "ward_not_recognised": "wards not recognised (kept for borough totals, in no ward)",
+    "no_ward": "rows with no ward (kept for borough totals)",
+    "outside_period": "rows dated outside the file's period (counted in their own month)",
+    "outside_month": "rows dated outside the file's month (counted in their own month)",
+    "no_location": "rows with no location (in no area measure)",
+    "outside_area": "rows outside the plan's area (left out)",
+    "resent": "records sent again in a later file (the later copy kept)",
+}
+FACT_COLUMNS = ["source", "file", "month", "code", "change", "rows", "detail"]
+ALL_FILES = "(all files)"
+
+
+@dataclass(frozen=True)
+class Fact:
+    """How many rows of one file (or of a source's files together) one kind of fact concerns."""
+
+    code: str
+    source: str
+    file: str
+    rows: int
+    month: str = ""  # the month of a month-by-month file; blank for a file spanning several
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in FACTS:
+            raise ValueError(f"unknown data-quality fact '{self.code}' (known: {', '.join(FACTS)})")
+
+    @property
+    def change(self) -> str:
+        return FACTS[self.code]
+
+    def as_row(self) -> dict[str, object]:
+        return {**asdict(self), "change": self.change}
+
+
+@dataclass
+class Facts:
+    """The facts of one run, in the order they were found; facts about no rows are not kept."""
+
+    entries: list[Fact] = field(default_factory=list)
+
+    def add(
+        self, code: str, source: str, file: str, rows: int, detail: str = "", month: str = ""
+    ) -> None:
+        fact = Fact(code, source, file, int(rows), month, detail)
+        if fact.rows:
+            self.entries.append(fact)
+
+    def order_by_file(self, files: list[str], since: int = 0) -> None:
+        """Group the facts added since `since` by file, in the order of `files` (a stable sort)."""
+        rank = {name: index for index, name in enumerate(files)}
+        recent = sorted(self.entries[since:], key=lambda fact: rank.get(fact.file, len(rank)))
+        self.entries[since:] = recent
+
+    def table(self) -> pd.DataFrame:
+        """The rows of cleaning_log.csv."""
+        return pd.DataFrame([f.as_row() for f in self.entries], columns=FACT_COLUMNS)
