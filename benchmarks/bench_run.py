@@ -1,157 +1,132 @@
-"""Times a quarter's run and its parts, and prints the figures (no assertions: a benchmark, not a test).
+"""A quarter's run against its floor, and the engine's steps in process (`make bench`).
 
-    .venv/bin/python benchmarks/bench_run.py [--shared ../shared/data/police-uk] [--repeat 3]
+    .venv/bin/python benchmarks/bench_run.py [--repeat 5] [--shared ../shared/data/police-uk]
 
-Runs go to a temporary folder, so the project's reports are untouched.
+For each bundled quarter it runs, alternating, the floor (benchmarks/floor.py: three papermill
+executions of an empty notebook and one nbconvert export, in one process) and `csp run --force`, each
+as a whole process, and prints the medians and their ratio; then the engine's steps in this process
+(`csp.steps`), an unchanged rerun, and a typo. Runs write to a temporary folder (CSP_PROCESSED_DIR,
+CSP_REPORTS_DIR), never to the project's reports. A benchmark prints figures; it asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import platform
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-import nbformat
-import papermill
+from csp import config, steps
+from csp.runs import QuarterRun
 
-from csp import clean, config, extracts, metrics, status
-from csp.periods import FinancialYear
-from csp.pipeline import KERNEL_NAME, pinned_kernel, run_quarter
-from csp.plan import load_plan
-from csp.quality import Facts
-from csp.sources import SOURCES
-
-
-def timed(action: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Median wall time over `repeat` runs, and the last result."""
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+HERE = Path(__file__).resolve().parent
+QUARTERS = (
+    ("stockton 2011-12 Q2", "stockton", "2011-12", 2),
+    ("city-of-london 2021-22 Q2", "city-of-london", "2021-22", 2),
+)
 
 
-def kernel_start(folder: Path) -> float:
-    """Executing an empty notebook: the floor that kernel start-up puts under each step."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")])
-    notebook.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    path = folder / "empty.ipynb"
-    nbformat.write(notebook, path)
-    with pinned_kernel():
-        started = time.perf_counter()
-        papermill.execute_notebook(
-            path, folder / "empty-out.ipynb", progress_bar=False, kernel_name=KERNEL_NAME
-        )
-        return time.perf_counter() - started
-
-
-def engine(plan_name: str, raw: Path, year: str, quarter: int) -> dict[str, float]:
-    """The library's work without notebooks: clean, measure, judge."""
-    plan, fy = load_plan(plan_name), FinancialYear.parse(year)
+def wall(command: list[str], env: dict[str, str]) -> float:
+    """Wall time of a whole process, as a user waits for it."""
     started = time.perf_counter()
-    cleaned = clean.clean_all(plan, raw, fy, quarter)
-    cleaned_at = time.perf_counter()
-    values = metrics.measure_values(plan, cleaned.tables, extracts.coverage(cleaned.inventory), fy)
-    measured_at = time.perf_counter()
-    status.judge(plan, values, cleaned.inventory, fy, quarter)
-    judged_at = time.perf_counter()
-    rows = int(cleaned.inventory["rows_read"].astype(int).sum())
-    return {
-        "clean": cleaned_at - started,
-        "measure": measured_at - cleaned_at,
-        "judge": judged_at - measured_at,
-        "rows": rows,
+    subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - started
+
+
+def run_command(plan: str, year: str, quarter: int, raw: Path, *extra: str) -> list[str]:
+    run = ["run", "--plan", plan, "--year", year, "--quarter", str(quarter), "--raw-dir", str(raw)]
+    return [sys.executable, "-m", "csp", *run, *extra]
+
+
+def against_floor(
+    plan: str, year: str, quarter: int, raw: Path, repeat: int, env: dict[str, str], scratch: Path
+) -> tuple[float, float]:
+    """Median wall time of the floor and of `csp run --force`, run in turn."""
+    floor_command = [sys.executable, str(HERE / "floor.py"), str(scratch / "floor")]
+    floors, runs = [], []
+    for _ in range(repeat):
+        floors.append(wall(floor_command, env))
+        runs.append(wall(run_command(plan, year, quarter, raw, "--force"), env))
+    return statistics.median(floors), statistics.median(runs)
+
+
+def engine_steps(
+    plan: str, year: str, quarter: int, raw: Path, repeat: int, scratch: Path
+) -> dict[str, float]:
+    """Median time of each library step, in this process (imports already paid)."""
+    run = QuarterRun.from_parameters(plan, year, quarter, raw, scratch / "engine" / plan)
+    actions: dict[str, Callable[[], object]] = {
+        "clean": lambda: steps.clean(run),
+        "measure": lambda: steps.measure(run),
+        "render": lambda: steps.render(run),
     }
+    times: dict[str, list[float]] = {name: [] for name in actions}
+    for _ in range(repeat):
+        for name, action in actions.items():
+            started = time.perf_counter()
+            action()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
-def read_download(raw: Path) -> int:
-    """Every month file of the download through the police.uk source and the City's area filter."""
-    plan = load_plan("city-of-london")
-    spec = plan.extracts["street_crime"]
-    source = SOURCES.get(spec.source)
-    files = [
-        file
-        for start in range(2018, 2022)
-        for file in source.expected_files(spec, raw, FinancialYear(start), 4, [])
-        if file.found
-    ]
-    clean.clean_files(spec, files, plan, Facts())
-    return len(files)
+def machine() -> str:
+    model = "unknown CPU"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        names = [line for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        model = names[0].split(":", 1)[1].strip() if names else model
+    return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}"
+
+
+def report_quarter(
+    label: str, plan: str, year: str, quarter: int, raw: Path, args: argparse.Namespace, env: dict
+) -> None:
+    scratch = Path(env["CSP_REPORTS_DIR"]).parent
+    floor, run = against_floor(plan, year, quarter, raw, args.repeat, env, scratch)
+    print(f"{label}: csp run {run:.1f} s, floor {floor:.1f} s, ratio {run / floor:.2f}x")
+    figures = engine_steps(plan, year, quarter, raw, args.repeat, scratch)
+    engine = figures["clean"] + figures["measure"]
+    print(
+        f"{label}: engine {engine:.2f} s in process (clean {figures['clean']:.2f} s, "
+        f"measure {figures['measure']:.2f} s); render {figures['render']:.2f} s"
+    )
+    unchanged = statistics.median(
+        wall(run_command(plan, year, quarter, raw), env) for _ in range(args.repeat)
+    )
+    print(f"{label}: unchanged rerun {unchanged:.2f} s")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--shared", type=Path, default=config.PROJECT_ROOT.parent / "shared" / "data" / "police-uk"
+        "--shared", type=Path, default=config.PROJECT_ROOT.parent / "shared" / "data"
     )
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    stockton_raw = load_plan("stockton").raw_dir
-    if not stockton_raw.exists():
-        raise SystemExit("no sample: run `make sample` first")
-
-    with tempfile.TemporaryDirectory() as scratch:
-        folder = Path(scratch)
-        print(f"kernel start-up (empty notebook via papermill): {kernel_start(folder):.2f} s")
-
-        for label, plan, raw, year, quarter in (
-            ("stockton 2011-12 Q2", "stockton", stockton_raw, "2011-12", 2),
-            ("city-of-london 2021-22 Q2", "city-of-london", args.shared, "2021-22", 2),
-        ):
-            if not raw.exists():
-                print(f"{label}: skipped ({raw} not found)")
+    raws = {"stockton": config.PROJECT_ROOT / "data" / "raw" / "stockton"}
+    raws["city-of-london"] = args.shared / "police-uk"
+    print(f"machine: {machine()}; medians of {args.repeat}")
+    with tempfile.TemporaryDirectory(prefix="csp-bench-") as scratch:
+        env = {
+            **os.environ,
+            "CSP_PROCESSED_DIR": str(Path(scratch) / "processed"),
+            "CSP_REPORTS_DIR": str(Path(scratch) / "reports"),
+        }
+        for label, plan, year, quarter in QUARTERS:
+            if not raws[plan].exists():
+                print(f"{label}: skipped ({raws[plan]} not found)")
                 continue
-            figures = engine(plan, raw, year, quarter)
-            total = figures["clean"] + figures["measure"] + figures["judge"]
-            print(
-                f"{label}: engine in-process {total:.2f} s (clean {figures['clean']:.2f}, "
-                f"measure {figures['measure']:.2f}, judge {figures['judge']:.2f}; "
-                f"{figures['rows']:,} rows read)"
-            )
-            steps: list[str] = []
-
-            def one_run(
-                plan: str = plan,
-                raw: Path = raw,
-                year: str = year,
-                quarter: int = quarter,
-                steps: list[str] = steps,
-            ) -> Path:
-                steps.clear()
-                return run_quarter(
-                    plan,
-                    year,
-                    quarter,
-                    raw_dir=raw,
-                    processed_root=folder / "p",
-                    reports_root=folder / "r",
-                    progress=steps.append,
-                )
-
-            seconds, dashboard = timed(one_run, args.repeat)
-            step_times = [s.split("done in ")[1] for s in steps if "done in" in s]
-            size = Path(dashboard).stat().st_size
-            print(
-                f"{label}: csp run {seconds:.1f} s median of {args.repeat} "
-                f"(steps {', '.join(step_times)}); dashboard.html {size / 1024:.0f} KiB"
-            )
-
-        if args.shared.exists():
-            seconds, count = timed(lambda: read_download(args.shared), args.repeat)
-            print(
-                f"police.uk: reading and cleaning all {count} month files {seconds:.2f} s (median)"
-            )
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory of this process (engine in-process, excluding kernels): {peak:.0f} MiB")
+            report_quarter(label, plan, year, quarter, raws[plan], args, env)
+        typo = ["run", "--plan", "stockon", "--year", "2011-12", "--quarter", "2"]
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "csp", *typo], env=env, capture_output=True)
+        print(f"typo (--plan stockon) answered in {time.perf_counter() - started:.2f} s")
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ PALETTE = {
     "grid": "#E5E5E5",
     "text": "#0B0C0C",
 }
-PANEL_WIDTH, PANEL_HEIGHT, LEGEND_HEIGHT = 3.7, 2.55, 0.45  # inches
+PANEL_WIDTH, PANEL_HEIGHT, LEGEND_ROW = 3.7, 2.55, 0.17  # inches
 DPI = 100
 NO_FIGURES = pd.Series(dtype=float)
 POINT_COLOURS = {
@@ -75,9 +75,11 @@ def theme_chart(
     measures = list(theme.measures)
     columns = min(3, len(measures))
     rows = math.ceil(len(measures) / columns)
-    width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + LEGEND_HEIGHT
+    legend_columns = 4 if columns > 1 else 2
+    legend = 0.12 + LEGEND_ROW * math.ceil(len(_legend_handles()) / legend_columns)
+    width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + legend
     figure = Figure(figsize=(width, height), dpi=DPI)
-    axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw=_margins(width, height))
+    axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw=_margins(width, height, legend))
     descriptions = []
     figures = metrics.main_figures(values, plan)
     for index, measure in enumerate(measures):
@@ -92,7 +94,10 @@ def theme_chart(
         descriptions.append(_describe(measure, this_year, baseline, baseline_year, row))
     for index in range(len(measures), rows * columns):
         axes[index // columns][index % columns].set_visible(False)
-    figure.legend(handles=_legend_handles(), loc="lower center", ncols=4, frameon=False, fontsize=7)
+    figure.legend(
+        handles=_legend_handles(), loc="lower center", ncols=legend_columns, frameon=False,
+        fontsize=7,
+    )  # fmt: skip
     alt = (
         f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
         f"then {year}. " + " ".join(descriptions)
@@ -100,13 +105,13 @@ def theme_chart(
     return figure, alt
 
 
-def _margins(width: float, height: float) -> dict[str, float]:
+def _margins(width: float, height: float, legend: float) -> dict[str, float]:
     """Fixed margins in inches: a layout engine would cost more than all the drawing."""
     return {
         "left": 0.55 / width,
         "right": 1 - 0.12 / width,
         "top": 1 - 0.62 / height,
-        "bottom": (LEGEND_HEIGHT + 0.3) / height,
+        "bottom": (legend + 0.3) / height,
         "wspace": 0.75 / PANEL_WIDTH * 2,
         "hspace": 0.95 / PANEL_HEIGHT * 2,
     }

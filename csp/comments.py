@@ -334,6 +334,21 @@ def _listing(items: list[str]) -> str | None:
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
+class Notes:
+    """The typed text comments carry: availability notes by extract and quarter, and the analyst's
+    notes by measure and quarter; indexed once for every comment of a run."""
+
+    def __init__(self, commentary: pd.DataFrame, inventory: pd.DataFrame, year: str) -> None:
+        noted = inventory[(inventory["year"] == year) & (inventory["note"].fillna("") != "")]
+        self.availability = list(noted[["source", "quarter", "note"]].itertuples(index=False))
+        self.analyst = list(commentary[["measure", "quarter", "note"]].itertuples(index=False))
+
+    def for_measure(self, measure_id: str, quarter: str, sources: tuple[str, ...]) -> list[str]:
+        notes = [n for s, q, n in self.availability if s in sources and q == quarter]
+        notes += [n for m, q, n in self.analyst if m == measure_id and q == quarter]
+        return list(dict.fromkeys(n.strip() for n in notes if n and n.strip()))
+
+
 def notes_for(
     measure_id: str,
     quarter: str,
@@ -343,17 +358,7 @@ def notes_for(
     year: str,
 ) -> list[str]:
     """Typed text for a measure's comment: availability notes for its extracts, then the analyst's."""
-    notes: list[str] = []
-    rows = inventory[
-        inventory["source"].isin(sources)
-        & (inventory["year"] == year)
-        & (inventory["quarter"] == quarter)
-        & (inventory["note"].fillna("") != "")
-    ]
-    notes.extend(rows["note"])
-    analyst = commentary[(commentary["measure"] == measure_id) & (commentary["quarter"] == quarter)]
-    notes.extend(analyst["note"])
-    return list(dict.fromkeys(n.strip() for n in notes if n and n.strip()))
+    return Notes(commentary, inventory, year).for_measure(measure_id, quarter, sources)
 
 
 def write_comments(
@@ -361,6 +366,7 @@ def write_comments(
 ) -> list[str]:
     """One comment per result: notes first, then the computed sentence (or the no-data reason)."""
     comments = []
+    notes_of = Notes(commentary, inventory, year)
     for result in results:
         history = [
             r for r in results if r.measure.id == result.measure.id and r.quarter <= result.quarter
@@ -370,13 +376,8 @@ def write_comments(
         figures["latest"] = (
             status_figures(with_data[-1], [r for r in with_data]) if with_data else _Figures()
         )
-        notes = notes_for(
-            result.measure.id,
-            f"Q{result.quarter}",
-            result.measure.metric.sources,
-            commentary,
-            inventory,
-            year,
+        notes = notes_of.for_measure(
+            result.measure.id, f"Q{result.quarter}", result.measure.metric.sources
         )
         computed = render(result.measure.comment, figures)
         if not result.has_data and not notes and not computed:

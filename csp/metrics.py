@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from csp import comments
+from csp.kinds import MeasureKind
 from csp.kinds.count import Count
 from csp.periods import FinancialYear
 from csp.plan import Measure, MetricSpec, Plan
-from csp.records import MONTH, condition_mask, filter_rows, stacked
+from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
 QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
@@ -81,13 +82,48 @@ def monthly_figures(
     *,
     snapshot: bool = False,
 ) -> dict[str, np.ndarray]:
-    """Twelve months of the year: month, value (and denominator), covered or not.
+    """Twelve months of the year: month, value (and denominator), covered or not."""
+    return years_figures(metric, records, [year], covered, snapshot=snapshot)[0]
+
+
+def years_figures(
+    metric: MetricSpec,
+    records: pd.DataFrame,
+    years: list[FinancialYear],
+    covered: frozenset[str] | set[str],
+    *,
+    snapshot: bool = False,
+) -> list[dict[str, np.ndarray]]:
+    """Each year's twelve months, from one pass over the records where the kind allows it (a
+    repeat starts afresh each year, so it is counted year by year)."""
+    kind = metric.kind
+    needed = list(dict.fromkeys([MONTH, DATE, SOURCE, ROW, *kind.columns(metric.options)]))
+    columns = records[[c for c in needed if c in records.columns]]
+    groups = [years] if not kind.counts_within_year else [[y] for y in years]
+    counted: list[tuple[pd.Series, pd.Series | None]] = []
+    for group in groups:
+        months = [str(m) for y in group for m in y.months]
+        in_months = columns[columns[MONTH].isin(months)]
+        counted.extend([kind.monthly(in_months, metric.options)] * len(group))
+    return [
+        _twelve_months(kind, year, *by_month, covered, snapshot)
+        for year, by_month in zip(years, counted, strict=True)
+    ]
+
+
+def _twelve_months(
+    kind: MeasureKind,
+    year: FinancialYear,
+    by_month: pd.Series,
+    denominators: pd.Series | None,
+    covered: frozenset[str] | set[str],
+    snapshot: bool,
+) -> dict[str, np.ndarray]:
+    """One year's figures; months no extract covers are NaN, counted months without records 0.
 
     A snapshot extract (everyone in a cohort at the quarter's end) has a figure at quarter ends only.
     """
-    kind = metric.kind
     months = [str(m) for m in year.months]
-    by_month, denominators = kind.monthly(records[records[MONTH].isin(months)], metric.options)
     value = by_month.reindex(months).to_numpy(dtype=float, copy=True)
     denominator = np.full(12, np.nan)
     if denominators is not None:
@@ -130,15 +166,17 @@ def measure_values(
     for measure in plan.measures:
         snapshot = plan.is_snapshot(measure.metric)
         parts = list(measure_series(measure, tables, coverage, baseline_year))
-        for fy in (baseline_year, year):
-            for part in parts:
-                figures = monthly_figures(
-                    part.metric, part.records, fy, part.covered, snapshot=snapshot
-                )
+        years = [baseline_year, year]
+        figured = [
+            years_figures(part.metric, part.records, years, part.covered, snapshot=snapshot)
+            for part in parts
+        ]
+        for position, fy in enumerate(years):
+            for part, figures in zip(parts, figured, strict=True):
                 labels = {"measure_id": measure.id, "series": part.series, "item": part.item}
                 for name, label in {**labels, "year": str(fy)}.items():
                     columns[name].append(np.full(12, label, dtype=object))
-                for name, figure in figures.items():
+                for name, figure in figures[position].items():
                     columns[name].append(figure)
     return pd.DataFrame({name: np.concatenate(parts) for name, parts in columns.items()})
 

@@ -81,6 +81,13 @@ class MeasureKind(ABC):
     sums_months: ClassVar[bool] = True  # a year to date is the sum of its months
     level: ClassVar[bool] = False  # a level (a percentage, a survey figure), not a running total
     zero_when_no_records: ClassVar[bool] = True  # a covered month with no records counts 0
+    counts_within_year: ClassVar[bool] = (
+        False  # a month's figure depends on the year's earlier months
+    )
+
+    def columns(self, options: Any) -> tuple[str, ...]:
+        """The record columns `monthly` reads besides the month, date, source and row."""
+        return ()
 
     @abstractmethod
     def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, pd.Series | None]:

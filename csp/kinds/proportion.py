@@ -35,6 +35,9 @@ class Proportion(MeasureKind):
     condition_options = ("numerator",)
     level = True
 
+    def columns(self, options: ProportionOptions) -> tuple[str, ...]:
+        return tuple(c.column for c in options.numerator)
+
     def monthly(
         self, in_year: pd.DataFrame, options: ProportionOptions
     ) -> tuple[pd.Series, pd.Series]:

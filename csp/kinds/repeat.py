@@ -20,6 +20,10 @@ class Repeat(Count):
     name = "repeat"
     Options = RepeatOptions
     column_options = ("subject",)
+    counts_within_year = True
+
+    def columns(self, options: RepeatOptions) -> tuple[str, ...]:
+        return (options.subject,)
 
     def monthly(self, in_year: pd.DataFrame, options: RepeatOptions) -> tuple[pd.Series, None]:
         return repeat_increments(in_year, options.subject, options.min_records), None

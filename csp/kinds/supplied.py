@@ -24,6 +24,9 @@ class Supplied(MeasureKind):
     level = True
     zero_when_no_records = False
 
+    def columns(self, options: SuppliedOptions) -> tuple[str, ...]:
+        return (options.value, options.base) if options.base else (options.value,)
+
     def monthly(
         self, in_year: pd.DataFrame, options: SuppliedOptions
     ) -> tuple[pd.Series, pd.Series | None]:
