@@ -79,7 +79,9 @@ def theme_chart(
     legend = 0.12 + LEGEND_ROW * math.ceil(len(_legend_handles()) / legend_columns)
     width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + legend
     figure = Figure(figsize=(width, height), dpi=DPI)
-    axes = figure.subplots(rows, columns, squeeze=False, gridspec_kw=_margins(width, height, legend))
+    axes = figure.subplots(
+        rows, columns, squeeze=False, gridspec_kw=_margins(width, height, legend)
+    )
     descriptions = []
     figures = metrics.main_figures(values, plan)
     for index, measure in enumerate(measures):
