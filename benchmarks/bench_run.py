@@ -22,8 +22,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from csp import config, steps
+from csp import config
 from csp.runs import QuarterRun
+from csp.steps import clean, measure, render
 
 HERE = Path(__file__).resolve().parent
 QUARTERS = (
@@ -62,9 +63,9 @@ def engine_steps(
     """Median time of each library step, in this process (imports already paid)."""
     run = QuarterRun.from_parameters(plan, year, quarter, raw, scratch / "engine" / plan)
     actions: dict[str, Callable[[], object]] = {
-        "clean": lambda: steps.clean(run),
-        "measure": lambda: steps.measure(run),
-        "render": lambda: steps.render(run),
+        "clean": lambda: clean.run(run),
+        "measure": lambda: measure.run(run),
+        "render": lambda: render.run(run),
     }
     times: dict[str, list[float]] = {name: [] for name in actions}
     for _ in range(repeat):

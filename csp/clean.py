@@ -14,6 +14,7 @@ import pandas as pd
 
 from csp import extracts
 from csp.extracts import ExtractFile
+from csp.manifest import sha256_of
 from csp.periods import FinancialYear
 from csp.quality import Facts
 from csp.sources import SOURCES
@@ -74,7 +75,7 @@ def clean_files(
     for file in files:
         raw = source.read_file(file, spec)
         file.rows_read = len(raw)
-        file.sha256 = extracts.sha256_of(file.path)
+        file.sha256 = sha256_of(file.path)
         raws.append(raw.assign(_file=extracts.display_path(file.path)))
     table = source.clean(pd.concat(raws, ignore_index=True), files, spec, plan, facts)
     kept = table["_file"].value_counts()

@@ -6,7 +6,6 @@ Which files a quarter needs and how they are read is each source's own business 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -68,14 +67,6 @@ def display_path(path: Path) -> str:
         return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
     except ValueError:
         return str(path)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

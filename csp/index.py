@@ -15,7 +15,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from csp import __version__, config
-from csp.report import TEMPLATES
+from csp.html import TEMPLATES
 
 RUN_RECORD = "run.json"
 

@@ -41,6 +41,11 @@ class FinancialYear:
         return f"{self.start}-{(self.start + 1) % 100:02d}"
 
     @property
+    def label(self) -> str:
+        """2011/12, as the field writes a plan year."""
+        return f"{self.start}/{(self.start + 1) % 100:02d}"
+
+    @property
     def previous(self) -> FinancialYear:
         return FinancialYear(self.start - 1)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from csp import __version__, config, index, processed, report, workbook
+from csp import __version__, config, export, index, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
 from csp.manifest import Manifest
@@ -171,10 +171,9 @@ def write_report_files(
 ) -> None:
     """Beside the executed notebooks: the dashboard, statuses as CSV and xlsx, and run.json."""
     title = (
-        f"{run.plan.partnership}: Community Safety Plan dashboard "
-        f"{report.year_label(run.year)} Q{run.quarter}"
+        f"{run.plan.partnership}: Community Safety Plan dashboard {run.year.label} Q{run.quarter}"
     )
-    report.export_html(report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title)
+    export.export_html(report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title)
     shutil.copyfile(folder.statuses, report_stage / "statuses.csv")
     workbook.write_statuses_xlsx(folder.read_statuses(), report_stage / "statuses.xlsx", title)
     index.write_run_record(

@@ -11,15 +11,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-import nbformat
 import pandas as pd
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import Preprocessor
-from traitlets.config import Config
 
 from csp import __version__, charts, config
-from csp.periods import FinancialYear, month_label, quarter_end_label
+from csp.html import TEMPLATES
+from csp.periods import month_label, quarter_end_label
 from csp.plan import Measure, Plan, Theme
 from csp.quality import FACTS
 from csp.runs import QuarterRun, source_commit
@@ -34,19 +30,6 @@ FILE_STATUS = {
     "missing": "missing",
     "unpublished": "not yet published",
 }
-
-TEMPLATES = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(config.TEMPLATES_DIR / "report"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
-def year_label(year: FinancialYear) -> str:
-    """2011/12, as the field writes a plan year."""
-    return str(year).replace("-", "/")
 
 
 def format_figure(value: float, measure: Measure) -> str:
@@ -119,11 +102,11 @@ class Dashboard:
                     )
         return TEMPLATES.get_template("header.html.j2").render(
             plan=self.plan,
-            year_label=year_label(self.run.year),
+            year_label=self.run.year.label,
             quarter=quarter,
             as_at=quarter_end_label(self.run.year, quarter),
             produced=f"{self.produced:%d %B %Y}".lstrip("0"),
-            baseline_year=year_label(self.plan.baseline_for(self.run.year)),
+            baseline_year=self.plan.baseline_for(self.run.year).label,
             status_labels=labels,
             counts=counts,
             total=len(current),
@@ -169,7 +152,7 @@ class Dashboard:
         return TEMPLATES.get_template("status_table.html.j2").render(
             themes=themes,
             quarters=range(1, 5),
-            year_label=year_label(self.run.year),
+            year_label=self.run.year.label,
             status_labels=self._status_labels(),
             symbols=STATUS_SYMBOLS,
             alpha=f"{self.plan.significance_level:g}",
@@ -431,51 +414,3 @@ def _months_text(first: str, last: str) -> str:
     if not first:
         return "–"
     return f"{month_label(first)} to {month_label(last)}"
-
-
-REPORT_MIMETYPES = {"text/html", "image/png", "text/plain"}
-
-
-class ReaderOutputs(Preprocessor):
-    """Keep what a reader should see: HTML, images and text results. Printed warnings are for the
-    analyst's notebook, and scripts (application/javascript) would break a self-contained report."""
-
-    def preprocess_cell(self, cell, resources, index):  # nbconvert's signature
-        if cell.cell_type == "code":
-            kept = []
-            for output in cell.outputs:
-                if output.output_type in ("display_data", "execute_result"):
-                    output.data = {k: v for k, v in output.data.items() if k in REPORT_MIMETYPES}
-                    if output.data:
-                        kept.append(output)
-                elif output.output_type == "error":
-                    kept.append(output)
-            cell.outputs = kept
-        return cell, resources
-
-
-def export_html(executed: Path, target: Path, title: str) -> Path:
-    """Executed dashboard notebook -> one HTML file with no code, prompts or injected parameters."""
-    notebook = nbformat.read(executed, as_version=4)
-    notebook.metadata["title"] = title
-    settings = Config()
-    settings.HTMLExporter.exclude_input = True
-    settings.HTMLExporter.exclude_input_prompt = True
-    settings.HTMLExporter.exclude_output_prompt = True
-    settings.HTMLExporter.exclude_markdown = True
-    settings.HTMLExporter.exclude_raw = True
-    settings.TagRemovePreprocessor.enabled = True
-    settings.TagRemovePreprocessor.remove_cell_tags = {"injected-parameters", "parameters"}
-    settings.CSSHTMLHeaderPreprocessor.enabled = False
-    exporter = HTMLExporter(
-        config=settings,
-        template_name="csp_dashboard",
-        extra_template_basedirs=[str(config.TEMPLATES_DIR / "nbconvert")],
-    )
-    exporter.register_preprocessor(ReaderOutputs(), enabled=True)
-    css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
-    body, _ = exporter.from_notebook_node(
-        notebook, resources={"csp_css": css, "metadata": {"name": title}}
-    )
-    target.write_text(body, encoding="utf-8")
-    return target

@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from csp import extracts, report
+from csp import export, extracts, report
 from csp.metrics import VALUE_COLUMNS
 from csp.periods import FinancialYear
 from csp.plan import Theme
@@ -177,7 +177,7 @@ def status_cells(html: str) -> dict[str, list[dict[str, str]]]:
 
 @pytest.mark.parametrize(("start", "label"), [(2011, "2011/12"), (1999, "1999/00")])
 def test_year_label_is_written_as_the_field_writes_it(start: int, label: str) -> None:
-    assert report.year_label(FinancialYear(start)) == label
+    assert FinancialYear(start).label == label
 
 
 def test_format_figure_counts_have_separators_and_no_decimals(
@@ -440,7 +440,7 @@ def executed_notebook(folder: Path, *extra_outputs: nbformat.NotebookNode) -> Pa
 
 def test_export_html_keeps_the_dashboard_output_only(tmp_path: Path) -> None:
     source = executed_notebook(tmp_path)
-    target = report.export_html(source, tmp_path / "dashboard.html", "Stockton <Q2>")
+    target = export.export_html(source, tmp_path / "dashboard.html", "Stockton <Q2>")
     html = target.read_text(encoding="utf-8")
     assert target == tmp_path / "dashboard.html"
     assert "DASHBOARD-SECTION" in html
@@ -453,7 +453,7 @@ def test_export_html_keeps_the_dashboard_output_only(tmp_path: Path) -> None:
 
 def test_export_html_is_self_contained(tmp_path: Path) -> None:
     """Opened from an email on a council laptop: no scripts, nothing fetched from the web."""
-    html = report.export_html(
+    html = export.export_html(
         executed_notebook(tmp_path), tmp_path / "dashboard.html", "Dashboard"
     ).read_text(encoding="utf-8")
     assert "<script" not in html.lower()
@@ -467,7 +467,7 @@ def test_export_html_drops_javascript_outputs(tmp_path: Path) -> None:
         "display_data",
         data={"application/javascript": "alert('JS-OUTPUT')", "text/plain": "js"},
     )
-    html = report.export_html(
+    html = export.export_html(
         executed_notebook(tmp_path, javascript), tmp_path / "dashboard.html", "Dashboard"
     ).read_text(encoding="utf-8")
     assert "DASHBOARD-SECTION" in html

@@ -1,8 +1,4 @@
-"""The three steps of a quarter's run, each one call over a `QuarterRun`: clean, measure, render.
-
-The notebooks, `csp run`, the benchmarks and the tests all call these, so there is one wiring.
-Each step reads the previous step's files from the run's processed folder and writes its own.
-"""
+"""Step 2: cleaned tables -> monthly measure values -> judged statuses with their comments."""
 
 from __future__ import annotations
 
@@ -11,16 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from csp import comments, extracts, metrics, status
-from csp.clean import Cleaned, clean_all
-from csp.report import Dashboard
 from csp.runs import QuarterRun
-
-
-def clean(run: QuarterRun) -> Cleaned:
-    """Raw extracts -> typed tables, inventory, cleaning log and the analyst's commentary."""
-    cleaned = clean_all(run.plan, run.raw_dir, run.year, run.quarter)
-    run.folder.write_cleaned(cleaned, extracts.read_commentary(run.raw_dir, run.year))
-    return cleaned
 
 
 @dataclass(frozen=True)
@@ -34,9 +21,9 @@ class Measured:
     control_charts: pd.DataFrame
 
 
-def measure(run: QuarterRun) -> Measured:
-    """Cleaned tables -> monthly measure values -> judged statuses with their comments."""
-    folder = run.folder
+def run(quarter_run: QuarterRun) -> Measured:
+    """Measure, judge and comment every measure; write the processed folder's second files."""
+    run, folder = quarter_run, quarter_run.folder
     inventory = folder.read_inventory()
     values = metrics.measure_values(
         run.plan, folder.read_tables(), extracts.coverage(inventory), run.year
@@ -57,15 +44,3 @@ def measure(run: QuarterRun) -> Measured:
         measured.values, measured.statuses, measured.breakdowns, measured.control_charts
     )
     return measured
-
-
-def render(run: QuarterRun) -> list[str]:
-    """The dashboard's HTML sections, in reading order, from the processed folder."""
-    dashboard = Dashboard.from_run(run)
-    return [
-        dashboard.header(),
-        dashboard.status_table(),
-        *(dashboard.theme_section(theme) for theme in run.plan.themes),
-        dashboard.data_quality(),
-        dashboard.provenance(),
-    ]

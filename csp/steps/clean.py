@@ -1,0 +1,17 @@
+"""Step 1: raw extracts -> typed tables, inventory, cleaning log and the analyst's commentary."""
+
+from __future__ import annotations
+
+from csp import extracts
+from csp.clean import Cleaned, clean_all
+from csp.runs import QuarterRun
+
+
+def run(quarter_run: QuarterRun) -> Cleaned:
+    """Clean every extract the quarter needs and write the processed folder's first files."""
+    cleaned = clean_all(
+        quarter_run.plan, quarter_run.raw_dir, quarter_run.year, quarter_run.quarter
+    )
+    commentary = extracts.read_commentary(quarter_run.raw_dir, quarter_run.year)
+    quarter_run.folder.write_cleaned(cleaned, commentary)
+    return cleaned
