@@ -1,7 +1,10 @@
 """Running a quarter: execute the three notebooks with papermill, export the dashboard, and only then
 replace the previous outputs, so a failed run never leaves a half-written report behind.
 
-Each run builds in staging folders beside its final ones and swaps them in at the end. A failed run
+The three notebooks share one kernel, kept warm between steps with its namespace cleared before each
+step: each notebook still runs on its parameters and the previous step's files only, but the second
+and third neither start a kernel nor import the stack again. Each run builds in staging folders
+beside its final ones and swaps them in at the end. A failed run
 keeps its executed notebooks in `<report folder>.failed/` (the failing cell marked by papermill) and
 raises RunError naming that notebook.
 """
@@ -20,7 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import nbformat
 import papermill
+from jupyter_client.manager import KernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from csp import __version__, config, export, index, processed, workbook
@@ -143,14 +148,37 @@ class StepFailed(Exception):
         self.step, self.reason = step, reason
 
 
+@contextmanager
+def warm_kernel() -> Iterator[KernelManager]:
+    """One kernel for the three steps: started once, so the second and third notebooks neither
+    start a kernel nor import pandas and csp again; shut down whatever happens."""
+    with pinned_kernel():
+        kernel = KernelManager(kernel_name=KERNEL_NAME)
+        kernel.start_kernel(cwd=str(config.PROJECT_ROOT))
+        try:
+            yield kernel
+        finally:
+            kernel.shutdown_kernel(now=False)
+
+
+def empty_namespace(kernel: KernelManager) -> None:
+    """Clear the kernel's variables before a step: each notebook runs on its parameters and the
+    previous step's files only, as it would alone in JupyterLab (imported modules stay loaded)."""
+    reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
+    reset.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python", "display_name": ""}
+    papermill.execute_notebook(reset, None, kernel_name=KERNEL_NAME, progress_bar=False, km=kernel)
+
+
 def execute_steps(
     parameters: dict[str, object], report_stage: Path, progress: Callable[[str], None]
 ) -> None:
     """The three notebooks in turn, each executed into the staging report folder."""
-    with pinned_kernel():
+    with warm_kernel() as kernel:
         for number, (step, label) in enumerate(STEPS, start=1):
             step_started = time.perf_counter()
             progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
+            if number > 1:
+                empty_namespace(kernel)
             try:
                 papermill.execute_notebook(
                     config.NOTEBOOKS_DIR / f"{step}.ipynb",
@@ -159,6 +187,7 @@ def execute_steps(
                     kernel_name=KERNEL_NAME,
                     progress_bar=False,
                     cwd=str(config.PROJECT_ROOT),
+                    km=kernel,
                 )
             except PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
