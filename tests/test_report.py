@@ -484,7 +484,6 @@ def test_month_by_month_files_show_rows_left_out_by_fact_code(tmp_path: Path) ->
         "2021-22",
         1,
         processed_dir=tmp_path / "processed",
-        report_dir=tmp_path / "report",
     )
     file = "2021-04/2021-04-city-of-london-street.csv"
     inventory = pd.DataFrame(
@@ -532,6 +531,7 @@ def test_month_by_month_files_show_rows_left_out_by_fact_code(tmp_path: Path) ->
         breakdowns=pd.DataFrame(),
         inventory=inventory,
         cleaning_log=log,
+        control_charts=pd.DataFrame(columns=["measure_id", "month", "point_type"]),
         produced=dt.datetime(2021, 8, 5, 9, 30),
     )
     [month] = dashboard._left_out_by_month(inventory)
