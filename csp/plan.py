@@ -1,32 +1,54 @@
 """Plans are configuration: themes, measures, extracts, baselines, targets and comment wording in YAML.
 
 Loading a plan validates it completely, so a typo stops the run before any extract is read, with a
-message naming the file, the entry and what was expected.
+message naming the file, the entry and what was expected. It is done in two steps:
+
+- the schema: pydantic models (`PlanFile` down to `ConditionRule`) declare once what a plan file may
+  hold, its keys, types and vocabularies; measure kinds and sources are the names in their registries;
+- the resolver: ties the entries to each other and to the registries (the extracts a figure counts,
+  their columns, groups, wards, other measures; each kind's and source's own options) and builds the
+  frozen domain objects below, which are what the engine reads.
+
+Both report a `PlanError` whose entry is worded from the problem's position (a pydantic `loc`):
+`themes[0].measures[2].metric.kind` reads `measure 5.1.metric.kind`.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PlainValidator,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
-from csp import comments, config
+from csp import config, figures
 from csp.errors import PlanError
 from csp.kinds import KINDS, KindOptions, MeasureKind
 from csp.parameters import existing_plan
 from csp.periods import FinancialYear
 from csp.records import Condition
-from csp.registry import UnknownName
+from csp.registry import Registry, UnknownName
 from csp.sources import DEFAULT_SOURCE, SOURCES, Source
 
-DIRECTIONS = ("reduce", "increase", "maintain")
-COLUMN_TYPES = ("id", "str", "date", "month", "ward", "flag", "int", "number")
-PROJECTIONS = ("run_rate", "baseline_profile")
-BASELINES = ("same_months", "whole_year")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster
 _CHANGE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*%\s*$")
 
 
@@ -100,6 +122,8 @@ class TargetSpec:
 
 @dataclass(frozen=True)
 class Measure:
+    """One line of the dashboard: its figure, the baseline and target it is judged against."""
+
     id: str
     title: str
     theme: str
@@ -123,6 +147,8 @@ class Measure:
 
 @dataclass(frozen=True)
 class Theme:
+    """A heading of the plan and the measures under it."""
+
     name: str
     title: str
     measures: tuple[Measure, ...]
@@ -130,6 +156,8 @@ class Theme:
 
 @dataclass(frozen=True)
 class Plan:
+    """A validated plan: what the engine reads, never the YAML."""
+
     name: str
     partnership: str
     area: str
@@ -149,12 +177,6 @@ class Plan:
     def measures(self) -> tuple[Measure, ...]:
         return tuple(m for theme in self.themes for m in theme.measures)
 
-    def measure(self, measure_id: str) -> Measure:
-        for measure in self.measures:
-            if measure.id == measure_id:
-                return measure
-        raise KeyError(measure_id)
-
     def is_snapshot(self, metric: MetricSpec) -> bool:
         """Snapshot extracts list a cohort at each quarter's end rather than dated records."""
         return self.extracts[metric.sources[0]].snapshot
@@ -170,449 +192,592 @@ class Plan:
             )
 
 
+# --- the schema: what a plan file may hold --------------------------------------------------------
+
+Loc = tuple[str | int, ...]
+
+
+def _problem(text: str) -> PydanticCustomError:
+    """A problem worded by the plan's own checks, reported as it is."""
+    return PydanticCustomError("plan", "{problem}", {"problem": text})
+
+
+def _text(value: Any) -> Any:
+    """YAML reads 5.1, 2011 or a date as such; a plan's names and titles are text all the same."""
+    return str(value) if isinstance(value, int | float | date) else value
+
+
+def _listed(value: Any) -> Any:
+    """One value may stand for a list of one (`sources: police_crime`)."""
+    return value if isinstance(value, list | tuple) else [value]
+
+
+def _percent(value: Any) -> float:
+    """'-5%', '+2.5 %' or a bare number of percent, as a fraction."""
+    if isinstance(value, int | float):
+        return float(value) / 100
+    match = _CHANGE.match(str(value))
+    if not match:
+        raise _problem(f"'{value}' is not a percentage such as -5% or +10%")
+    return float(match.group(1)) / 100
+
+
+def _band(value: Any) -> float | None:
+    """An amber band is a percentage; false (or 0) for none."""
+    return None if value in (None, False) else _percent(value)
+
+
+def _year(value: Any) -> FinancialYear:
+    """'2011-12'; a bare 2011 is refused, as it could mean 2010-11 or 2011-12."""
+    if isinstance(value, FinancialYear):
+        return value
+    try:
+        return FinancialYear.parse(value)
+    except ValueError as exc:
+        raise _problem(str(exc)) from None
+
+
+def _registered(registry: Registry[Any]) -> Callable[[Any], str]:
+    """A name the registry knows; the refusal lists the names it does know."""
+
+    def check(name: Any) -> str:
+        try:
+            registry.get(name)
+        except UnknownName as exc:
+            raise _problem(str(exc)) from None
+        return str(name)
+
+    return check
+
+
+def _templates(templates: tuple[str, ...], context_names: Iterable[str]) -> tuple[str, ...]:
+    """Comment templates may name only the figures the engine computes."""
+    for template in templates:
+        try:
+            figures.check_template(template, set(context_names))
+        except ValueError as exc:
+            raise _problem(str(exc)) from None
+    return templates
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+Names = Annotated[tuple[Text, ...], BeforeValidator(_listed)]
+Values = Annotated[tuple[Any, ...], BeforeValidator(_listed)]
+Percent = Annotated[float, BeforeValidator(_percent)]
+Year = Annotated[FinancialYear, PlainValidator(_year)]
+KindName = Annotated[str, BeforeValidator(_registered(KINDS))]
+SourceName = Annotated[str, BeforeValidator(_registered(SOURCES))]
+ColumnType = Literal["id", "str", "date", "month", "ward", "flag", "int", "number"]
+Direction = Literal["reduce", "increase", "maintain"]
+BaselineName = Literal["same_months", "whole_year"]
+ProjectionName = Literal["run_rate", "baseline_profile"]
+
+# Tags of the entries that take more than one form; they are not keys, so entry names leave them out.
+_ANNUAL, _NAMED, _RULE, _VALUES = "(annual)", "(named)", "(rule)", "(values)"
+_TAGS = {_ANNUAL, _NAMED, _RULE, _VALUES}
+
+
+class Entry(BaseModel):
+    """A mapping of the plan file. Unknown keys are refused naming the keys it has; an empty value
+    counts as left out, so its default applies or it is reported missing."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def known_keys(cls, data: Any) -> Any:
+        data = cls.shorthand(data)
+        if not isinstance(data, dict):
+            return data  # pydantic reports: expected a mapping
+        data = {key: value for key, value in data.items() if value is not None and value != ""}
+        allowed = cls.keys(data)
+        extra = sorted(str(key) for key in data if key not in allowed)
+        if extra:
+            expected = ", ".join(sorted(allowed))
+            raise _problem(f"unknown key '{extra[0]}' (expected one of: {expected})")
+        return data
+
+    @classmethod
+    def shorthand(cls, data: Any) -> Any:
+        """The entry's short spellings, written out in full."""
+        return data
+
+    @classmethod
+    def keys(cls, data: dict[Any, Any]) -> set[str]:
+        """The keys this entry accepts."""
+        return {info.alias or name for name, info in cls.model_fields.items()}
+
+
+class ColumnEntry(Entry):
+    """`ward: {header: Ward, type: ward}`, or just `ward: Ward` (the header)."""
+
+    header: Text | None = None
+    type: ColumnType = "str"
+    required: bool = True
+
+    @classmethod
+    def shorthand(cls, data: Any) -> Any:
+        return {"header": data} if isinstance(data, str) else {} if data is None else data
+
+
+class ExtractEntry(Entry):
+    """A partner's extract, or a source with fixed columns (police.uk); `options` are the source's."""
+
+    title: Text | None = None
+    partner: Text = ""
+    file: Text | None = None
+    source: SourceName = DEFAULT_SOURCE
+    columns: dict[Text, ColumnEntry] = {}
+    id: Text | None = None
+    date: Text | None = None
+    snapshot: bool = False
+    date_format: Text = "%d/%m/%Y"
+    options: dict[str, Any] = {}
+
+
+class ConditionRule(Entry):
+    """`{group: <name>}` or `{not: <values>}`."""
+
+    group: Text | None = None
+    not_: Values | None = Field(default=None, alias="not")
+
+    @model_validator(mode="after")
+    def one_form(self) -> ConditionRule:
+        if (self.group is None) == (self.not_ is None):
+            raise _problem("expected one of {group: <name>} or {not: <values>}")
+        return self
+
+
+def _rule_form(value: Any) -> str:
+    """A mapping is a rule (group, not); anything else is the values to match."""
+    return _RULE if isinstance(value, dict | ConditionRule) else _VALUES
+
+
+Rule = Annotated[
+    Annotated[ConditionRule, Tag(_RULE)] | Annotated[Values, Tag(_VALUES)],
+    Discriminator(_rule_form),
+]
+Where = dict[Text, Rule]
+_WHERE: TypeAdapter[dict[str, ConditionRule | tuple[Any, ...]]] = TypeAdapter(Where)
+
+
+class TopEntry(Entry):
+    """Count only the `n` values of `by` with most records in the baseline year."""
+
+    n: int
+    by: Names = Field(min_length=1)
+
+
+class BreakdownEntry(Entry):
+    """Figures per item (ward, street), each named by `label`."""
+
+    by: Names = Field(min_length=1)
+    label: Text | None = None
+    unit: Text = ""
+
+
+class MetricEntry(Entry):
+    """The generic keys of a figure; any other key must be one of its kind's options."""
+
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+    kind: KindName
+    sources: Names = Field(min_length=1)
+    where: Where = {}
+    top: TopEntry | None = None
+    breakdown: BreakdownEntry | None = None
+    unit: Text = ""
+
+    @classmethod
+    def keys(cls, data: dict[Any, Any]) -> set[str]:
+        generic = super().keys(data)
+        kind = data.get("kind")
+        if not isinstance(kind, str) or kind not in KINDS:
+            return generic | {str(key) for key in data}  # the unknown kind is the problem to report
+        return generic | set(KINDS.get(kind).Options.model_fields)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The kind's own keys, as the plan wrote them."""
+        return dict(self.model_extra or {})
+
+
+class TargetEntry(Entry):
+    """A relative change of the baseline (`-5%`), or percentage points for a level."""
+
+    change: Percent = 0.0
+    points: float | None = None
+
+
+class AnnualBaseline(Entry):
+    """A baseline year known only as a total, shared out by pro rata or another measure's months."""
+
+    annual: float
+    profile: Text = "pro_rata"
+
+
+def _baseline_form(value: Any) -> str:
+    """A mapping is an annual baseline; anything else names how the baseline is taken."""
+    return _ANNUAL if isinstance(value, dict | AnnualBaseline) else _NAMED
+
+
+Baseline = Annotated[
+    Annotated[AnnualBaseline, Tag(_ANNUAL)] | Annotated[BaselineName, Tag(_NAMED)],
+    Discriminator(_baseline_form),
+]
+Templates = Annotated[tuple[Text, ...], BeforeValidator(_listed)]
+
+
+class MeasureEntry(Entry):
+    """A measure; its `context` figures are named in its comment templates."""
+
+    id: Text
+    title: Text
+    direction: Direction
+    metric: MetricEntry
+    target: TargetEntry = TargetEntry()
+    context: dict[Text, MetricEntry] = {}
+    comment: Templates = ()
+    baseline: Baseline = "same_months"
+    projection: ProjectionName = "run_rate"
+    lower_is_better: bool = True
+
+    @classmethod
+    def shorthand(cls, data: Any) -> Any:
+        """A context figure is the measure's metric with a few keys replaced."""
+        if not isinstance(data, dict):
+            return data
+        metric, context = data.get("metric"), data.get("context")
+        if isinstance(metric, dict) and isinstance(context, dict):
+            context = {
+                name: {**metric, **over} if isinstance(over, dict) else over
+                for name, over in context.items()
+            }
+            data = {**data, "context": context}
+        return data
+
+    @field_validator("comment")
+    @classmethod
+    def check_figures(cls, templates: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        return _templates(templates, info.data.get("context") or {})
+
+
+class ThemeEntry(Entry):
+    """A heading and its measures."""
+
+    theme: Text
+    title: Text | None = None
+    measures: tuple[MeasureEntry, ...]
+
+
+class PlanFile(Entry):
+    """The whole plan file."""
+
+    plan: Text
+    partnership: Text | None = None
+    area: Text = ""
+    years: Annotated[tuple[Year, ...], BeforeValidator(_listed)]
+    baseline_year: Year | None = None
+    raw_dir: Text | None = None
+    wards: Names = ()
+    lsoas: dict[Text, Text] = {}
+    groups: dict[Text, Names] = {}
+    extracts: dict[Text, ExtractEntry]
+    default_comment: Templates = ()
+    themes: tuple[ThemeEntry, ...]
+    significance_level: float = 0.05
+    amber_band: Annotated[float | None, BeforeValidator(_band)] = None
+
+    @field_validator("default_comment")
+    @classmethod
+    def check_figures(cls, templates: tuple[str, ...]) -> tuple[str, ...]:
+        return _templates(templates, ())
+
+
+# --- entry names and wording of pydantic's errors -----------------------------------------------
+
+_WHY_REQUIRED = {
+    "sources": ": the extracts this figure is counted from",
+    "top.by": ": the column(s) to rank",
+}
+
+
+def entry_name(loc: Loc, data: Any) -> str:
+    """Where a problem is, as the analyst finds it: `measure 5.1.metric.kind`, `extracts.crime`.
+
+    A measure is named by its number once it has one; list positions are left out below that (the
+    list is the entry), as are the tags of entries that take more than one form."""
+    loc = tuple(part for part in loc if part not in _TAGS)
+    head, rest = "", loc
+    if len(loc) >= 4 and loc[0] == "themes" and loc[2] == "measures":
+        head, rest = _measure_name(data, loc[1], loc[3]), loc[4:]
+    elif len(loc) >= 2 and loc[0] == "themes":
+        head, rest = _theme_name(data, loc[1]), loc[2:]
+    names = [head] if head else []
+    names += [str(part) for part in rest if not isinstance(part, int)]
+    return ".".join(names) or "plan"
+
+
+def _theme_name(data: Any, index: Any) -> str:
+    name = _named(data, ("themes", index, "theme"))
+    return f"themes[{index}]" if name is None else f"theme {name}"
+
+
+def _measure_name(data: Any, theme: Any, index: Any) -> str:
+    measure_id = _named(data, ("themes", theme, "measures", index, "id"))
+    if measure_id is None:
+        return f"{_theme_name(data, theme)}.measures[{index}]"
+    return f"measure {measure_id}"
+
+
+def _named(data: Any, loc: Loc) -> str | None:
+    """The name (theme) or number (measure) the plan gives the entry at `loc`, if it has one."""
+    try:
+        for part in loc:
+            data = data[part]
+    except (KeyError, IndexError, TypeError):
+        return None
+    return None if data is None or data == "" or isinstance(data, dict | list) else str(data)
+
+
+def wording(error: ErrorDetails) -> tuple[Loc, str]:
+    """Our wording of one pydantic error, and the position of the entry it is about."""
+    kind, value = error["type"], error.get("input")
+    loc = tuple(part for part in error["loc"] if part not in _TAGS)
+    key = str(loc[-1]) if loc else "plan"
+    if kind == "plan":
+        return loc, str(error.get("ctx", {}).get("problem", error["msg"]))
+    if kind == "missing" or (kind == "too_short" and not value):
+        why = _WHY_REQUIRED.get(".".join(map(str, loc[-2:]))) or _WHY_REQUIRED.get(key, "")
+        return loc[:-1], f"'{key}' is required{why}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return loc, f"expected a mapping, found {type(value).__name__}"
+    if kind in ("tuple_type", "list_type"):
+        return loc, f"expected a list, found {type(value).__name__}"
+    if kind == "literal_error":
+        choices = ", ".join(re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected"))))
+        return loc, f"unknown {key} '{value}' (expected one of: {choices})"
+    if kind.startswith("int_"):
+        return loc, f"'{value}' is not a whole number"
+    if kind.startswith("float_"):
+        return loc, f"'{value}' is not a number"
+    if kind.startswith("bool_"):
+        return loc, f"'{value}' is not true or false"
+    return loc, f"{error['msg']} (found {value!r})"
+
+
+# --- the resolver: entries tied to each other and to the registries -------------------------------
+
+
 def load_plan(name_or_path: str | Path) -> Plan:
     """Read and validate a plan; every problem is a PlanError naming the entry."""
     path = existing_plan(name_or_path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         raise PlanError(path, "YAML", str(exc).replace("\n", " ")) from exc
-    return _PlanReader(path).read(data)
+    resolver = _Resolver(path, data)
+    return resolver.plan(resolver.validated(PlanFile.model_validate, data, ()))
 
 
-class _PlanReader:
-    """Turns the YAML mapping into a Plan, checking each entry as it goes."""
+class _Resolver:
+    """Builds the Plan from the validated file, checking what one entry says about another."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, data: Any) -> None:
+        self.path, self.data = path, data
+        self.wards: tuple[str, ...] = ()
+        self.groups: dict[str, tuple[str, ...]] = {}
+        self.extracts: dict[str, ExtractSpec] = {}
 
-    def fail(self, where: str, problem: str) -> PlanError:
-        return PlanError(self.path, where, problem)
+    def fail(self, loc: Loc, problem: str) -> PlanError:
+        return PlanError(self.path, entry_name(loc, self.data), problem)
 
-    def mapping(self, value: Any, where: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            raise self.fail(where, f"expected a mapping, found {type(value).__name__}")
-        return value
+    def validated(self, validate: Callable[[Any], Any], value: Any, loc: Loc) -> Any:
+        """`value` validated by part of the schema; its first problem is reported, at `loc`."""
+        try:
+            return validate(value)
+        except ValidationError as exc:
+            where, problem = wording(exc.errors()[0])
+            raise self.fail(loc + where, problem) from None
 
-    def required(self, data: dict[str, Any], key: str, where: str) -> Any:
-        if key not in data or data[key] in (None, ""):
-            raise self.fail(where, f"'{key}' is required")
-        return data[key]
-
-    def unknown_keys(self, data: dict[str, Any], allowed: set[str], where: str) -> None:
-        extra = sorted(set(data) - allowed)
-        if extra:
-            raise self.fail(
-                where, f"unknown key '{extra[0]}' (expected one of: {', '.join(sorted(allowed))})"
-            )
-
-    def read(self, data: Any) -> Plan:
-        data = self.mapping(data, "plan")
-        self.unknown_keys(
-            data,
-            {
-                "plan",
-                "partnership",
-                "area",
-                "years",
-                "baseline_year",
-                "raw_dir",
-                "wards",
-                "lsoas",
-                "groups",
-                "extracts",
-                "default_comment",
-                "themes",
-                "significance_level",
-                "amber_band",
-            },
-            "plan",
-        )
-        name = str(self.required(data, "plan", "plan"))
-        listed = self.required(data, "years", "plan")
-        years = tuple(
-            self.year(y, "years") for y in ([listed] if isinstance(listed, str) else listed)
-        )
-        baseline_year = data.get("baseline_year")
-        lsoas = {
-            str(code): str(ward)
-            for code, ward in self.mapping(data.get("lsoas") or {}, "lsoas").items()
+    def plan(self, entry: PlanFile) -> Plan:
+        self.wards = entry.wards or tuple(dict.fromkeys(entry.lsoas.values()))
+        for code, ward in entry.lsoas.items():
+            if ward not in self.wards:
+                raise self.fail(("lsoas", code), f"'{ward}' is not one of the plan's wards")
+        self.groups = dict(entry.groups)
+        self.extracts = {
+            name: self.extract(name, extract, ("extracts", name))
+            for name, extract in entry.extracts.items()
         }
-        wards = tuple(str(w) for w in data.get("wards") or dict.fromkeys(lsoas.values()))
-        for code, ward in lsoas.items():
-            if ward not in wards:
-                raise self.fail(f"lsoas.{code}", f"'{ward}' is not one of the plan's wards")
-        groups = {
-            str(k): tuple(str(v) for v in vs)
-            for k, vs in self.mapping(data.get("groups") or {}, "groups").items()
-        }
-        extracts = {
-            str(k): self.extract(str(k), self.mapping(v, f"extracts.{k}"))
-            for k, v in self.mapping(self.required(data, "extracts", "plan"), "extracts").items()
-        }
-        self.wards, self.groups, self.extracts = wards, groups, extracts
-        self.default_comment = self.templates(data.get("default_comment"), "default_comment", set())
         themes = tuple(
-            self.theme(t, i) for i, t in enumerate(self.required(data, "themes", "plan"))
+            self.theme(theme, entry.default_comment, ("themes", index))
+            for index, theme in enumerate(entry.themes)
         )
+        self.check_measure_numbers(themes)
+        return Plan(
+            name=entry.plan,
+            partnership=entry.partnership or entry.plan,
+            area=entry.area,
+            years=entry.years,
+            raw_dir=config.resolve(entry.raw_dir or f"data/raw/{entry.plan}"),
+            wards=self.wards,
+            groups=self.groups,
+            extracts=self.extracts,
+            themes=themes,
+            path=self.path,
+            baseline_year=entry.baseline_year,
+            lsoas=dict(entry.lsoas),
+            significance_level=entry.significance_level,
+            amber_band=entry.amber_band,
+        )
+
+    def check_measure_numbers(self, themes: tuple[Theme, ...]) -> None:
+        """Measure numbers are unique, and a baseline profile is another measure's."""
         seen: dict[str, str] = {}
-        for theme in themes:
-            for measure in theme.measures:
+        for theme_index, theme in enumerate(themes):
+            for index, measure in enumerate(theme.measures):
                 if measure.id in seen:
                     raise self.fail(
-                        f"measure {measure.id}",
+                        ("themes", theme_index, "measures", index),
                         f"duplicate measure number (also under theme '{seen[measure.id]}')",
                     )
                 seen[measure.id] = theme.name
-        for measure in (m for theme in themes for m in theme.measures):
-            profile = measure.baseline_profile
-            if profile is not None and (profile not in seen or profile == measure.id):
-                raise self.fail(
-                    f"measure {measure.id}.baseline.profile",
-                    f"'{profile}' is not another measure of the plan (or pro_rata)",
-                )
-        amber = data.get("amber_band")
-        return Plan(
-            name=name,
-            partnership=str(data.get("partnership", name)),
-            area=str(data.get("area", "")),
-            years=years,
-            raw_dir=config.resolve(data.get("raw_dir", f"data/raw/{name}")),
-            wards=wards,
-            groups=groups,
-            extracts=extracts,
-            themes=themes,
-            path=self.path,
-            baseline_year=self.year(baseline_year, "baseline_year") if baseline_year else None,
-            lsoas=lsoas,
-            significance_level=self.number(
-                data.get("significance_level", 0.05), "significance_level"
-            ),
-            amber_band=None if amber in (None, False) else self.percent(amber, "amber_band"),
-        )
+        for theme_index, theme in enumerate(themes):
+            for index, measure in enumerate(theme.measures):
+                profile = measure.baseline_profile
+                if profile is not None and (profile not in seen or profile == measure.id):
+                    raise self.fail(
+                        ("themes", theme_index, "measures", index, "baseline", "profile"),
+                        f"'{profile}' is not another measure of the plan (or pro_rata)",
+                    )
 
-    def year(self, value: Any, where: str) -> FinancialYear:
+    def extract(self, name: str, entry: ExtractEntry, loc: Loc) -> ExtractSpec:
+        source = SOURCES.get(entry.source)
         try:
-            return FinancialYear.parse(value)
+            options = source.parse_options(entry.options)
         except ValueError as exc:
-            raise self.fail(where, str(exc)) from exc
-
-    def integer(self, value: Any, where: str) -> int:
-        try:
-            return int(value)
-        except (TypeError, ValueError):
-            raise self.fail(where, f"'{value}' is not a whole number") from None
-
-    def number(self, value: Any, where: str) -> float:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise self.fail(where, f"'{value}' is not a number") from None
-
-    def percent(self, value: Any, where: str) -> float:
-        if isinstance(value, int | float):
-            return float(value) / 100
-        match = _CHANGE.match(str(value))
-        if not match:
-            raise self.fail(where, f"'{value}' is not a percentage such as -5% or +10%")
-        return float(match.group(1)) / 100
-
-    def extract(self, name: str, data: dict[str, Any]) -> ExtractSpec:
-        where = f"extracts.{name}"
-        self.unknown_keys(
-            data,
-            {
-                "title",
-                "partner",
-                "file",
-                "source",
-                "columns",
-                "id",
-                "date",
-                "snapshot",
-                "date_format",
-                "options",
-            },
-            where,
-        )
-        source_name = str(data.get("source", DEFAULT_SOURCE))
-        try:
-            source = SOURCES.get(source_name)
-        except UnknownName as exc:
-            raise self.fail(f"{where}.source", str(exc)) from None
-        try:
-            options = source.parse_options(
-                self.mapping(data.get("options") or {}, f"{where}.options")
-            )
-        except ValueError as exc:
-            raise self.fail(f"{where}.options", str(exc)) from None
-        columns = self.extract_columns(source, data, where)
-        snapshot = bool(data.get("snapshot", False))
-        for key in ("id", "date"):
-            if data.get(key) is not None and data[key] not in columns:
-                raise self.fail(
-                    f"{where}.{key}", f"'{data[key]}' is not one of the extract's columns"
-                )
+            raise self.fail((*loc, "options"), str(exc)) from None
+        columns = self.columns(source, entry, loc)
+        for key, column in (("id", entry.id), ("date", entry.date)):
+            if column is not None and column not in columns:
+                raise self.fail((*loc, key), f"'{column}' is not one of the extract's columns")
         plan_dates_rows = source.fixed_columns() is None
-        if plan_dates_rows and not snapshot and data.get("date") is None:
-            raise self.fail(where, "'date' is required unless the extract is a snapshot")
+        if plan_dates_rows and not entry.snapshot and entry.date is None:
+            raise self.fail(loc, "'date' is required unless the extract is a snapshot")
         return ExtractSpec(
             name=name,
-            title=str(data.get("title", name)),
-            partner=str(data.get("partner", "")),
-            file=str(data.get("file") or f"{name}.csv"),
-            source=source_name,
+            title=entry.title or name,
+            partner=entry.partner,
+            file=entry.file or f"{name}.csv",
+            source=entry.source,
             columns=columns,
-            id=data.get("id"),
-            date=data.get("date"),
+            id=entry.id,
+            date=entry.date,
             options=options,
-            snapshot=snapshot,
-            date_format=str(data.get("date_format", "%d/%m/%Y")),
+            snapshot=entry.snapshot,
+            date_format=entry.date_format,
         )
 
-    def extract_columns(
-        self, source: Source, data: dict[str, Any], where: str
-    ) -> dict[str, ColumnSpec]:
+    def columns(self, source: Source, entry: ExtractEntry, loc: Loc) -> dict[str, ColumnSpec]:
         """The source's fixed columns, or the columns the plan lists for a partner's file."""
         fixed = source.fixed_columns()
         if fixed is not None:
-            if data.get("columns"):
+            if entry.columns:
                 raise self.fail(
-                    f"{where}.columns",
+                    (*loc, "columns"),
                     f"{source.title} files have fixed columns: leave 'columns' out",
                 )
             return {
                 name: ColumnSpec(name=name, header=header, required=False)
                 for name, header in fixed.items()
             }
-        columns: dict[str, ColumnSpec] = {}
-        for col_name, spec in self.mapping(data.get("columns") or {}, f"{where}.columns").items():
-            spec = spec or {}
-            if isinstance(spec, str):
-                spec = {"header": spec}
-            self.unknown_keys(spec, {"header", "type", "required"}, f"{where}.columns.{col_name}")
-            col_type = spec.get("type", "str")
-            if col_type not in COLUMN_TYPES:
-                raise self.fail(
-                    f"{where}.columns.{col_name}",
-                    f"unknown type '{col_type}' (expected one of: {', '.join(COLUMN_TYPES)})",
-                )
-            columns[col_name] = ColumnSpec(
-                name=col_name,
-                header=str(spec.get("header", col_name)),
-                type=col_type,
-                required=bool(spec.get("required", True)),
+        if not entry.columns:
+            raise self.fail((*loc, "columns"), "an extract needs at least one column")
+        return {
+            name: ColumnSpec(
+                name=name, header=column.header or name, type=column.type, required=column.required
             )
-        if not columns:
-            raise self.fail(f"{where}.columns", "an extract needs at least one column")
-        return columns
-
-    def theme(self, data: Any, index: int) -> Theme:
-        data = self.mapping(data, f"themes[{index}]")
-        self.unknown_keys(data, {"theme", "title", "measures"}, f"themes[{index}]")
-        name = str(self.required(data, "theme", f"themes[{index}]"))
-        measures = tuple(
-            self.measure(m, name) for m in self.required(data, "measures", f"theme {name}")
-        )
-        return Theme(name=name, title=str(data.get("title", name)), measures=measures)
-
-    def measure(self, data: Any, theme: str) -> Measure:
-        data = self.mapping(data, f"theme {theme}")
-        measure_id = str(self.required(data, "id", f"theme {theme}"))
-        where = f"measure {measure_id}"
-        self.unknown_keys(
-            data,
-            {
-                "id",
-                "title",
-                "direction",
-                "metric",
-                "target",
-                "context",
-                "comment",
-                "baseline",
-                "projection",
-                "lower_is_better",
-            },
-            where,
-        )
-        direction = self.required(data, "direction", where)
-        if direction not in DIRECTIONS:
-            raise self.fail(
-                f"{where}.direction",
-                f"unknown direction '{direction}' (expected one of: {', '.join(DIRECTIONS)})",
-            )
-        raw_metric = self.mapping(self.required(data, "metric", where), f"{where}.metric")
-        metric = self.metric(raw_metric, f"{where}.metric")
-        context = {
-            str(name): self.metric(
-                {**raw_metric, **self.mapping(over, f"{where}.context.{name}")},
-                f"{where}.context.{name}",
-            )
-            for name, over in self.mapping(data.get("context") or {}, f"{where}.context").items()
+            for name, column in entry.columns.items()
         }
-        target_data = self.mapping(data.get("target") or {}, f"{where}.target")
-        self.unknown_keys(target_data, {"change", "points"}, f"{where}.target")
-        target = TargetSpec(
-            change=self.percent(target_data.get("change", 0), f"{where}.target.change"),
-            points=self.number(target_data["points"], f"{where}.target.points")
-            if "points" in target_data
-            else None,
+
+    def theme(self, entry: ThemeEntry, default_comment: tuple[str, ...], loc: Loc) -> Theme:
+        measures = tuple(
+            self.measure(measure, entry.theme, default_comment, (*loc, "measures", index))
+            for index, measure in enumerate(entry.measures)
         )
-        baseline = data.get("baseline", "same_months")
-        annual_baseline = baseline_profile = None
-        if isinstance(baseline, dict):
-            self.unknown_keys(baseline, {"annual", "profile"}, f"{where}.baseline")
-            annual_baseline = self.number(
-                self.required(baseline, "annual", f"{where}.baseline"), f"{where}.baseline.annual"
-            )
-            profile = baseline.get("profile", "pro_rata")
-            baseline_profile = None if profile == "pro_rata" else str(profile)
+        return Theme(name=entry.theme, title=entry.title or entry.theme, measures=measures)
+
+    def measure(
+        self, entry: MeasureEntry, theme: str, default_comment: tuple[str, ...], loc: Loc
+    ) -> Measure:
+        baseline, annual, profile = entry.baseline, None, None
+        if isinstance(baseline, AnnualBaseline):
+            annual = baseline.annual
+            profile = None if baseline.profile == "pro_rata" else baseline.profile
             baseline = "same_months"
-        if baseline not in BASELINES:
-            raise self.fail(
-                f"{where}.baseline",
-                f"unknown baseline '{baseline}' (expected one of: {', '.join(BASELINES)})",
-            )
-        projection = data.get("projection", "run_rate")
-        if projection not in PROJECTIONS:
-            raise self.fail(
-                f"{where}.projection",
-                f"unknown projection '{projection}' (expected one of: {', '.join(PROJECTIONS)})",
-            )
-        templates = self.templates(data.get("comment"), f"{where}.comment", set(context))
         return Measure(
-            id=measure_id,
-            title=str(self.required(data, "title", where)),
+            id=entry.id,
+            title=entry.title,
             theme=theme,
-            direction=direction,
-            metric=metric,
-            target=target,
-            context=context,
-            comment=templates or self.default_comment,
+            direction=entry.direction,
+            metric=self.metric(entry.metric, (*loc, "metric")),
+            target=TargetSpec(change=entry.target.change, points=entry.target.points),
+            context={
+                name: self.metric(metric, (*loc, "context", name))
+                for name, metric in entry.context.items()
+            },
+            comment=entry.comment or default_comment,
             baseline=baseline,
-            annual_baseline=annual_baseline,
-            baseline_profile=baseline_profile,
-            projection=projection,
-            lower_is_better=bool(data.get("lower_is_better", True)),
+            annual_baseline=annual,
+            baseline_profile=profile,
+            projection=entry.projection,
+            lower_is_better=entry.lower_is_better,
         )
 
-    def templates(self, value: Any, where: str, context_names: set[str]) -> tuple[str, ...]:
-        """Comment templates, each checked against the figures the engine computes."""
-        templates = [value] if isinstance(value, str) else list(value or [])
-        for template in templates:
-            try:
-                comments.check_template(str(template), context_names)
-            except ValueError as exc:
-                raise self.fail(where, str(exc)) from exc
-        return tuple(str(t) for t in templates)
-
-    def metric(self, data: dict[str, Any], where: str) -> MetricSpec:
-        kind = self.kind(self.required(data, "kind", where), f"{where}.kind")
-        generic = {"kind", "sources", "where", "top", "breakdown", "unit"}
-        self.unknown_keys(data, generic | set(kind.Options.model_fields), where)
-        sources = self.metric_sources(data, where)
-        specs = [self.extracts[s] for s in sources]
-
-        def column(name: Any, key: str) -> str:
-            for spec in specs:
-                if name not in spec.columns:
-                    raise self.fail(
-                        f"{where}.{key}", f"'{name}' is not a column of extract '{spec.name}'"
-                    )
-            return str(name)
-
-        kinds = tuple(SOURCES.get(spec.source) for spec in specs)
-        conditions = self.conditions(
-            data.get("where") or {}, f"{where}.where", column, "where", kinds
-        )
-        options = {k: v for k, v in data.items() if k not in generic}
+    def metric(self, entry: MetricEntry, loc: Loc) -> MetricSpec:
+        kind = KINDS.get(entry.kind)
+        figure = _Figure(self, self.metric_extracts(entry.sources, (*loc, "sources")), loc)
+        options = entry.options
         for key in kind.column_options:
             if options.get(key) is not None:
-                options[key] = column(options[key], key)
+                options[key] = figure.column(options[key], (key,))
         for key in kind.condition_options:
             if options.get(key):
-                options[key] = self.conditions(options[key], f"{where}.{key}", column, key, kinds)
+                where = self.validated(_WHERE.validate_python, options[key], (*loc, key))
+                options[key] = figure.conditions(where, (key,))
         return MetricSpec(
             kind=kind,
-            sources=tuple(sources),
-            where=conditions,
-            options=self.kind_options(kind, options, where),
-            top=self.top(data.get("top"), where, column),
-            breakdown=self.breakdown(data.get("breakdown"), where, column),
-            unit=str(data.get("unit", "")),
+            sources=entry.sources,
+            where=figure.conditions(entry.where, ("where",)),
+            options=self.kind_options(kind, options, loc),
+            top=None if entry.top is None else figure.top(entry.top),
+            breakdown=None if entry.breakdown is None else figure.breakdown(entry.breakdown),
+            unit=entry.unit,
         )
 
-    def kind(self, name: Any, where: str) -> MeasureKind:
-        try:
-            return KINDS.get(name)
-        except KeyError as exc:
-            raise self.fail(where, str(exc)) from None
+    def metric_extracts(self, sources: tuple[str, ...], loc: Loc) -> list[ExtractSpec]:
+        """The extracts a figure is counted from: known, and all snapshots or all dated."""
+        for source in sources:
+            if source not in self.extracts:
+                known = ", ".join(sorted(self.extracts))
+                raise self.fail(loc, f"unknown extract '{source}' (known extracts: {known})")
+        specs = [self.extracts[source] for source in sources]
+        if len({spec.snapshot for spec in specs}) > 1:
+            raise self.fail(loc, "cannot mix snapshot and dated extracts in one figure")
+        return specs
 
-    def kind_options(self, kind: MeasureKind, options: dict[str, Any], where: str) -> KindOptions:
+    def kind_options(self, kind: MeasureKind, options: dict[str, Any], loc: Loc) -> KindOptions:
         """The kind's own keys, checked by the kind's schema."""
         try:
             return kind.Options.model_validate(options)
         except ValidationError as exc:
             error = exc.errors()[0]
-            path = ".".join(str(part) for part in error["loc"])
-            problem = (
-                f"a '{kind.name}' metric needs '{path}'"
-                if error["type"] == "missing"
-                else f"{error['msg']} (found {error.get('input')!r})"
-            )
-            raise self.fail(
-                f"{where}.{path}" if error["type"] != "missing" else where, problem
-            ) from None
-
-    def metric_sources(self, data: dict[str, Any], where: str) -> list[str]:
-        sources = data.get("sources")
-        if isinstance(sources, str):
-            sources = [sources]
-        if not sources:
-            raise self.fail(
-                where, "'sources' is required: the extracts this figure is counted from"
-            )
-        for source in sources:
-            if source not in self.extracts:
-                known = ", ".join(sorted(self.extracts))
-                raise self.fail(
-                    f"{where}.sources", f"unknown extract '{source}' (known extracts: {known})"
-                )
-        if len({self.extracts[s].snapshot for s in sources}) > 1:
-            raise self.fail(
-                f"{where}.sources", "cannot mix snapshot and dated extracts in one figure"
-            )
-        return [str(s) for s in sources]
-
-    def top(self, data: Any, where: str, column: Any) -> TopSpec | None:
-        if not data:
-            return None
-        top_data = self.mapping(data, f"{where}.top")
-        self.unknown_keys(top_data, {"n", "by"}, f"{where}.top")
-        by = top_data.get("by") or []
-        by = [by] if isinstance(by, str) else by
-        top = TopSpec(
-            n=self.integer(self.required(top_data, "n", f"{where}.top"), f"{where}.top.n"),
-            by=tuple(column(b, "top.by") for b in by),
-        )
-        if not top.by:
-            raise self.fail(f"{where}.top", "'by' is required: the column(s) to rank")
-        return top
-
-    def breakdown(self, data: Any, where: str, column: Any) -> BreakdownSpec | None:
-        if not data:
-            return None
-        bd = self.mapping(data, f"{where}.breakdown")
-        self.unknown_keys(bd, {"by", "label", "unit"}, f"{where}.breakdown")
-        by = bd.get("by") or []
-        by = tuple(column(b, "breakdown.by") for b in ([by] if isinstance(by, str) else by))
-        if not by:
-            raise self.fail(f"{where}.breakdown", "'by' is required")
-        label = str(bd.get("label") or " ".join("{" + b + "}" for b in by))
-        for name in comments.template_fields(label):
-            column(name, "breakdown.label")
-        return BreakdownSpec(by=by, label=label, unit=str(bd.get("unit", "")))
+            if error["type"] == "missing":
+                needed = ".".join(str(part) for part in error["loc"])
+                raise self.fail(loc, f"a '{kind.name}' metric needs '{needed}'") from None
+            where, problem = wording(error)
+            raise self.fail(loc + where, problem) from None
 
     def is_ward_column(self, column: str) -> bool:
         """Groups of wards are checked against the plan's wards; other groups (crime types) are not."""
@@ -621,48 +786,67 @@ class _PlanReader:
             for spec in self.extracts.values()
         )
 
+
+class _Figure:
+    """One figure's references: columns of all its extracts, groups, and its sources' vocabularies."""
+
+    def __init__(self, resolver: _Resolver, specs: list[ExtractSpec], loc: Loc) -> None:
+        self.resolver, self.specs, self.loc = resolver, specs, loc
+        self.source_types = tuple(SOURCES.get(spec.source) for spec in specs)
+
+    def column(self, name: Any, loc: Loc) -> str:
+        for spec in self.specs:
+            if name not in spec.columns:
+                raise self.resolver.fail(
+                    self.loc + loc, f"'{name}' is not a column of extract '{spec.name}'"
+                )
+        return str(name)
+
+    def columns(self, names: Iterable[str], loc: Loc) -> tuple[str, ...]:
+        return tuple(self.column(name, loc) for name in names)
+
+    def top(self, entry: TopEntry) -> TopSpec:
+        return TopSpec(n=entry.n, by=self.columns(entry.by, ("top", "by")))
+
+    def breakdown(self, entry: BreakdownEntry) -> BreakdownSpec:
+        by = self.columns(entry.by, ("breakdown", "by"))
+        label = entry.label or " ".join("{" + column + "}" for column in by)
+        self.columns(figures.template_fields(label), ("breakdown", "label"))
+        return BreakdownSpec(by=by, label=label, unit=entry.unit)
+
     def conditions(
-        self, data: Any, where: str, column: Any, key: str, sources: tuple[Source, ...] = ()
+        self, where: dict[str, ConditionRule | tuple[Any, ...]], loc: Loc
     ) -> tuple[Condition, ...]:
         """Each column's rule; each extract's source checks and widens the values it names."""
-        data = self.mapping(data, where)
         result = []
-        for col, rule in data.items():
-            col = column(col, key)
-            negate = False
-            if isinstance(rule, dict):
-                self.unknown_keys(rule, {"group", "not"}, f"{where}.{col}")
-                if len(rule) != 1:
-                    raise self.fail(
-                        f"{where}.{col}", "expected one of {group: <name>} or {not: <values>}"
-                    )
-                if "group" in rule:
-                    group = rule["group"]
-                    if group not in self.groups:
-                        known = ", ".join(sorted(self.groups)) or "none"
-                        raise self.fail(
-                            f"{where}.{col}", f"unknown group '{group}' (known groups: {known})"
-                        )
-                    values: Any = self.groups[group]
-                    unknown = [
-                        m
-                        for m in values
-                        if self.is_ward_column(col) and self.wards and m not in self.wards
-                    ]
-                    if unknown:
-                        raise self.fail(
-                            f"groups.{group}", f"'{unknown[0]}' is not one of the plan's wards"
-                        )
-                else:
-                    values, negate = rule["not"], True
-            else:
-                values = rule
-            if not isinstance(values, list | tuple):
-                values = [values]
-            for source in sources:
+        for name, rule in where.items():
+            column = self.column(name, loc)
+            values, negate = rule, False
+            if isinstance(rule, ConditionRule):
+                values, negate = self.group(rule, column, (*loc, column)), rule.not_ is not None
+            for source in self.source_types:
                 try:
-                    values = source.condition_values(col, values)
+                    values = tuple(source.condition_values(column, list(values)))
                 except ValueError as exc:
-                    raise self.fail(f"{where}.{col}", str(exc)) from None
-            result.append(Condition(column=col, values=tuple(values), negate=negate))
+                    raise self.resolver.fail((*self.loc, *loc, column), str(exc)) from None
+            result.append(Condition(column=column, values=tuple(values), negate=negate))
         return tuple(result)
+
+    def group(self, rule: ConditionRule, column: str, loc: Loc) -> tuple[Any, ...]:
+        """`{not: values}`'s values, or a group's members (wards of the plan, on a ward column)."""
+        if rule.not_ is not None:
+            return rule.not_
+        groups, wards = self.resolver.groups, self.resolver.wards
+        if rule.group not in groups:
+            known = ", ".join(sorted(groups)) or "none"
+            raise self.resolver.fail(
+                self.loc + loc, f"unknown group '{rule.group}' (known groups: {known})"
+            )
+        members = groups[rule.group]
+        if wards and self.resolver.is_ward_column(column):
+            for member in members:
+                if member not in wards:
+                    raise self.resolver.fail(
+                        ("groups", str(rule.group)), f"'{member}' is not one of the plan's wards"
+                    )
+        return members

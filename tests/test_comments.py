@@ -9,8 +9,10 @@ import math
 
 import pandas as pd
 import pytest
+from plan_lookup import measure_of
 
 from csp import comments
+from csp import figures as vocabulary
 from csp.plan import Measure, Plan, load_plan
 from csp.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult
 
@@ -48,17 +50,17 @@ def quarter(measure: Measure, number: int, actual: float, baseline: float) -> Qu
 
 
 def test_template_fields_lists_names_with_prefixes_in_order() -> None:
-    fields = comments.template_fields("{police.change_word} by {abs_change_pct:.0f}% ({actual})")
+    fields = vocabulary.template_fields("{police.change_word} by {abs_change_pct:.0f}% ({actual})")
     assert fields == ["police.change_word", "abs_change_pct", "actual"]
 
 
 def test_template_fields_of_plain_text_is_empty() -> None:
-    assert comments.template_fields("No consultation carried out YTD.") == []
+    assert vocabulary.template_fields("No consultation carried out YTD.") == []
 
 
 def test_template_fields_refuses_unbalanced_braces() -> None:
     with pytest.raises(ValueError, match="not valid"):
-        comments.template_fields("{actual crimes")
+        vocabulary.template_fields("{actual crimes")
 
 
 @pytest.mark.parametrize(
@@ -74,7 +76,7 @@ def test_template_fields_refuses_unbalanced_braces() -> None:
     ],
 )
 def test_check_template_accepts_computed_figures_and_known_prefixes(template: str) -> None:
-    comments.check_template(template, {"police"})
+    vocabulary.check_template(template, {"police"})
 
 
 @pytest.mark.parametrize(
@@ -92,7 +94,7 @@ def test_check_template_rejects_figures_the_engine_does_not_compute(
     template: str, bad: str
 ) -> None:
     with pytest.raises(ValueError) as caught:
-        comments.check_template(template, {"borough"})
+        vocabulary.check_template(template, {"borough"})
     assert f"'{bad}'" in str(caught.value)
     assert "does not compute" in str(caught.value)
 
@@ -202,7 +204,7 @@ def test_comparison_figures_zero_baseline_has_no_percentage() -> None:
 
 def test_comparison_figures_of_nothing_are_all_none() -> None:
     figures = comments.comparison_figures(None)
-    assert set(figures) == set(comments.COMPARISON_FIGURES)
+    assert set(figures) == set(vocabulary.COMPARISON_FIGURES)
     assert all(value is None for value in figures.values())
 
 
@@ -218,13 +220,13 @@ def test_comparison_figures_without_a_baseline_proportion_claim_nothing() -> Non
 
 
 def test_quarter_trend_but_when_direction_turns(plan: Plan) -> None:
-    measure = plan.measure("2.1")
+    measure = measure_of(plan, "2.1")
     history = [quarter(measure, 1, 10, 8), quarter(measure, 2, 3, 9)]
     assert comments.quarter_trend(history) == "increased in Q1 but reduced in Q2"
 
 
 def test_quarter_trend_and_when_direction_repeats(plan: Plan) -> None:
-    measure = plan.measure("2.1")
+    measure = measure_of(plan, "2.1")
     history = [quarter(measure, 1, 10, 8), quarter(measure, 2, 12, 9), quarter(measure, 3, 4, 4)]
     assert comments.quarter_trend(history) == (
         "increased in Q1 and increased in Q2 but not changed in Q3"
@@ -232,7 +234,7 @@ def test_quarter_trend_and_when_direction_repeats(plan: Plan) -> None:
 
 
 def test_quarter_trend_leaves_out_quarters_with_no_data(plan: Plan) -> None:
-    measure = plan.measure("2.1")
+    measure = measure_of(plan, "2.1")
     missing = QuarterResult(measure=measure, quarter=1, status=NO_DATA, reason="extract missing")
     assert comments.quarter_trend([missing, quarter(measure, 2, 3, 9)]) == "reduced in Q2"
     assert comments.quarter_trend([missing]) is None
@@ -241,7 +243,7 @@ def test_quarter_trend_leaves_out_quarters_with_no_data(plan: Plan) -> None:
 
 def test_quarter_trend_renders_the_seed_comment(plan: Plan) -> None:
     """2.1 in the 2011/12 dashboard: 'Increased in Q1 but reduced in Q2, currently 16% reduction'."""
-    measure = plan.measure("2.1")
+    measure = measure_of(plan, "2.1")
     history = [quarter(measure, 1, 10, 8), quarter(measure, 2, 11, 17)]
     figures = comments.comparison_figures(Comparison(actual=21, baseline=25))
     figures["quarter_trend"] = comments.quarter_trend(history)
@@ -252,7 +254,7 @@ def test_quarter_trend_renders_the_seed_comment(plan: Plan) -> None:
 
 def test_quarter_trend_leaves_out_a_quarter_with_no_baseline_proportion(plan: Plan) -> None:
     """0 exits in the baseline quarter make its proportion NaN: that quarter did not 'not change'."""
-    measure = plan.measure("4.3")
+    measure = measure_of(plan, "4.3")
     history = [quarter(measure, 1, 50.0, math.nan), quarter(measure, 2, 50.0, 40.0)]
     assert comments.quarter_trend(history) == "increased in Q2"
 
@@ -262,7 +264,7 @@ def test_quarter_trend_leaves_out_a_quarter_with_no_baseline_proportion(plan: Pl
 
 def test_breakdown_figures_name_the_streets_that_did_not_go_down(plan: Plan) -> None:
     result = QuarterResult(
-        measure=plan.measure("5.2"),
+        measure=measure_of(plan, "5.2"),
         quarter=2,
         status=ON_TRACK,
         breakdown=[
@@ -283,7 +285,7 @@ def test_breakdown_figures_name_the_streets_that_did_not_go_down(plan: Plan) -> 
 
 def test_breakdown_unchanged_item_is_not_a_reduction(plan: Plan) -> None:
     result = QuarterResult(
-        measure=plan.measure("5.2"),
+        measure=measure_of(plan, "5.2"),
         quarter=2,
         status=ON_TRACK,
         breakdown=[
@@ -298,7 +300,7 @@ def test_breakdown_unchanged_item_is_not_a_reduction(plan: Plan) -> None:
 
 def test_breakdown_not_reduced_is_none_when_all_reduced(plan: Plan) -> None:
     """None lets the plan's second template ('reductions in all five') take over."""
-    measure = plan.measure("5.2")
+    measure = measure_of(plan, "5.2")
     streets = [f"Street {n} in Hardwick" for n in range(5)]
     result = QuarterResult(
         measure=measure,
@@ -314,7 +316,7 @@ def test_breakdown_not_reduced_is_none_when_all_reduced(plan: Plan) -> None:
 
 
 def test_breakdown_of_a_measure_without_items_is_all_none(plan: Plan) -> None:
-    result = QuarterResult(measure=plan.measure("5.1"), quarter=1, status=ON_TRACK)
+    result = QuarterResult(measure=measure_of(plan, "5.1"), quarter=1, status=ON_TRACK)
     assert all(value is None for value in comments.breakdown_figures(result).values())
 
 
@@ -322,7 +324,7 @@ def test_breakdown_of_a_measure_without_items_is_all_none(plan: Plan) -> None:
 
 
 def test_notes_for_puts_availability_notes_first_then_the_analysts(plan: Plan) -> None:
-    sources = plan.measure("4.3").metric.sources
+    sources = measure_of(plan, "4.3").metric.sources
     available = inventory(
         [
             ("ndtms_exits", "2011-12", "Q2", "partial", "Q2 data not available until mid-August."),
@@ -354,7 +356,7 @@ def test_notes_for_with_no_notes_is_empty(plan: Plan) -> None:
 
 
 def test_write_comments_no_data_without_a_note_gives_the_reason(plan: Plan) -> None:
-    measure = plan.measure("3.3")  # no comment template
+    measure = measure_of(plan, "3.3")  # no comment template
     result = QuarterResult(
         measure=measure, quarter=1, status=NO_DATA, reason="extract missing (police_crime Q1)"
     )
@@ -366,7 +368,7 @@ def test_write_comments_no_data_without_a_note_gives_the_reason(plan: Plan) -> N
 
 def test_write_comments_no_data_with_a_note_gives_only_the_note(plan: Plan) -> None:
     """'No update due – baseline to be collected this year.' is the whole comment in the seed."""
-    measure = plan.measure("2.2")
+    measure = measure_of(plan, "2.2")
     result = QuarterResult(measure=measure, quarter=1, status=NO_DATA, reason="baseline missing")
     analyst = commentary([("2.2", "Q1", "No update due – baseline to be collected this year.")])
     written = comments.write_comments([result], analyst, inventory([]), "2011-12")
@@ -375,7 +377,7 @@ def test_write_comments_no_data_with_a_note_gives_only_the_note(plan: Plan) -> N
 
 def test_write_comments_on_track_without_templates_is_blank(plan: Plan) -> None:
     result = QuarterResult(
-        measure=plan.measure("5.1"),
+        measure=measure_of(plan, "5.1"),
         quarter=1,
         status=ON_TRACK,
         ytd=Comparison(actual=90, baseline=100),
@@ -387,7 +389,7 @@ def test_write_comments_on_track_without_templates_is_blank(plan: Plan) -> None:
 
 def test_write_comments_notes_then_computed_sentence(plan: Plan) -> None:
     """4.3 at Q2: the availability note, then 'Figures up to Aug YTD show that 52% (60 of 116)…'."""
-    measure = plan.measure("4.3")
+    measure = measure_of(plan, "4.3")
     q1 = QuarterResult(
         measure=measure,
         quarter=1,
@@ -418,7 +420,7 @@ def test_write_comments_notes_then_computed_sentence(plan: Plan) -> None:
 
 def test_write_comments_latest_prefix_reports_the_last_quarter_with_data(plan: Plan) -> None:
     """4.1 at Q2 has no data; its comment still says what Q1 showed ('No change … in Q1')."""
-    measure = plan.measure("4.1")
+    measure = measure_of(plan, "4.1")
     q1 = QuarterResult(
         measure=measure,
         quarter=1,
@@ -435,7 +437,7 @@ def test_write_comments_latest_prefix_reports_the_last_quarter_with_data(plan: P
 def test_write_comments_off_track_against_target(plan: Plan) -> None:
     """3.1: '26.8% (11 crimes) above the target to achieve this year.'"""
     result = QuarterResult(
-        measure=plan.measure("3.1"),
+        measure=measure_of(plan, "3.1"),
         quarter=2,
         status=OFF_TRACK,
         months=("2011-04", "2011-09"),

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from plan_lookup import measure_of
 
 from csp import clean, extracts, metrics
 from csp.kinds import KINDS
@@ -308,7 +309,7 @@ def stockton() -> Plan:
 
 def only_measures(plan: Plan, *ids: str) -> Plan:
     """The plan with just these measures, so tables for one extract are enough."""
-    theme = Theme(name="T", title="T", measures=tuple(plan.measure(i) for i in ids))
+    theme = Theme(name="T", title="T", measures=tuple(measure_of(plan, i) for i in ids))
     return replace(plan, themes=(theme,))
 
 

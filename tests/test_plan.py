@@ -3,6 +3,7 @@ make in a plan stops the load with a message naming the file and the entry."""
 
 from __future__ import annotations
 
+import ast
 import copy
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
+from plan_lookup import measure_of
 from shared_data import shared_path
 
 from csp import config
@@ -67,28 +69,28 @@ def test_stockton_themes_numbers_and_titles_match_the_real_dashboard(stockton: P
 
 
 def test_stockton_measure_lookup(stockton: Plan) -> None:
-    assert stockton.measure("5.2").title == "Reduce Criminal Damage at street level"
+    assert measure_of(stockton, "5.2").title == "Reduce Criminal Damage at street level"
     with pytest.raises(KeyError):
-        stockton.measure("9.9")
+        measure_of(stockton, "9.9")
 
 
 def test_stockton_targets_and_directions(stockton: Plan) -> None:
     """'-5%' is read as a relative change; 'maintain' with no target keeps the baseline."""
-    assert stockton.measure("5.1").target.change == pytest.approx(-0.05)
-    assert stockton.measure("2.1").target.change == pytest.approx(0.05)
-    assert stockton.measure("1.1").target.change == pytest.approx(-0.10)
-    maintain = stockton.measure("3.1")
+    assert measure_of(stockton, "5.1").target.change == pytest.approx(-0.05)
+    assert measure_of(stockton, "2.1").target.change == pytest.approx(0.05)
+    assert measure_of(stockton, "1.1").target.change == pytest.approx(-0.10)
+    maintain = measure_of(stockton, "3.1")
     assert maintain.direction == "maintain"
     assert maintain.target.change == 0
     assert maintain.target.points is None
     assert not maintain.higher_is_better
-    assert stockton.measure("2.1").higher_is_better
-    assert not stockton.measure("5.1").higher_is_better
+    assert measure_of(stockton, "2.1").higher_is_better
+    assert not measure_of(stockton, "5.1").higher_is_better
 
 
 def test_stockton_group_in_where_is_expanded_to_its_wards(stockton: Plan) -> None:
     """`ward: {group: top_five_wards}` filters on the five ward names themselves."""
-    (condition,) = stockton.measure("1.3").metric.where
+    (condition,) = measure_of(stockton, "1.3").metric.where
     assert condition.column == "ward"
     assert sorted(condition.values) == sorted(TOP_FIVE)
     assert not condition.negate
@@ -97,7 +99,7 @@ def test_stockton_group_in_where_is_expanded_to_its_wards(stockton: Plan) -> Non
 
 def test_stockton_context_inherits_the_metric_and_overrides_keys(stockton: Plan) -> None:
     """A context figure is the measure's metric with a few keys replaced (1.3: police only)."""
-    measure = stockton.measure("1.3")
+    measure = measure_of(stockton, "1.3")
     police = measure.context["police"]
     assert police.sources == ("police_asb",)
     assert measure.metric.sources == ("police_asb", "maasbt_asb", "rsl_asb")
@@ -107,7 +109,7 @@ def test_stockton_context_inherits_the_metric_and_overrides_keys(stockton: Plan)
 
 def test_stockton_context_where_replaces_the_metric_filter(stockton: Plan) -> None:
     """3.2's 'borough' figure drops the top-five-wards filter: all VAP in the borough."""
-    measure = stockton.measure("3.2")
+    measure = measure_of(stockton, "3.2")
     assert {c.column for c in measure.metric.where} == {"offence_group", "ward"}
     borough = measure.context["borough"]
     assert borough.where == (
@@ -117,7 +119,7 @@ def test_stockton_context_where_replaces_the_metric_filter(stockton: Plan) -> No
 
 def test_stockton_top_and_breakdown(stockton: Plan) -> None:
     """5.2 ranks streets within wards and labels each '<street> in <ward>'."""
-    metric = stockton.measure("5.2").metric
+    metric = measure_of(stockton, "5.2").metric
     assert metric.top is not None
     assert metric.top.n == 5
     assert metric.top.by == ("street", "ward")
@@ -128,21 +130,21 @@ def test_stockton_top_and_breakdown(stockton: Plan) -> None:
 
 
 def test_stockton_breakdown_label_defaults_to_its_columns(stockton: Plan) -> None:
-    breakdown = stockton.measure("1.3").metric.breakdown
+    breakdown = measure_of(stockton, "1.3").metric.breakdown
     assert breakdown is not None
     assert breakdown.label == "{ward}"
 
 
 def test_stockton_metric_kinds(stockton: Plan) -> None:
-    repeat = stockton.measure("1.1").metric
+    repeat = measure_of(stockton, "1.1").metric
     assert repeat.kind is KINDS.get("repeat")
     assert (repeat.options.subject, repeat.options.min_records) == ("caller_id", 3)
-    proportion = stockton.measure("4.3").metric
+    proportion = measure_of(stockton, "4.3").metric
     assert proportion.kind is KINDS.get("proportion")
     assert proportion.options.numerator == (Condition(column="planned", values=(True,)),)
-    assert stockton.is_snapshot(stockton.measure("4.1").metric)
+    assert stockton.is_snapshot(measure_of(stockton, "4.1").metric)
     assert not stockton.is_snapshot(proportion)
-    supplied = stockton.measure("1.2")
+    supplied = measure_of(stockton, "1.2")
     assert supplied.metric.kind is KINDS.get("supplied")
     assert supplied.metric.options.value == "percent"
     assert supplied.baseline == "whole_year"
@@ -268,8 +270,8 @@ def test_minimal_plan_is_valid(tmp_path: Path) -> None:
     plan = load_plan(write_plan(tmp_path, minimal_plan()))
     assert [m.id for m in plan.measures] == ["5.1"]
     assert plan.path.name == "mini.yml"
-    assert plan.measure("5.1").target.change == pytest.approx(-0.05)
-    assert plan.measure("5.1").context["borough"].where == ()
+    assert measure_of(plan, "5.1").target.change == pytest.approx(-0.05)
+    assert measure_of(plan, "5.1").context["borough"].where == ()
 
 
 def test_unknown_extract_in_sources(tmp_path: Path) -> None:
@@ -381,7 +383,7 @@ def test_target_change_spellings(tmp_path: Path, change: str | int, expected: fl
     data = minimal_plan()
     first_measure(data)["target"] = {"change": change}
     plan = load_plan(write_plan(tmp_path, data))
-    assert plan.measure("5.1").target.change == pytest.approx(expected)
+    assert measure_of(plan, "5.1").target.change == pytest.approx(expected)
 
 
 def test_repeat_metric_without_subject(tmp_path: Path) -> None:
@@ -401,7 +403,7 @@ def test_unknown_column_type(tmp_path: Path) -> None:
         tmp_path,
         lambda d: d["extracts"]["crime"]["columns"].update(ward={"header": "Ward", "type": "area"}),
     )
-    assert message.startswith("mini.yml: extracts.crime.columns.ward:")
+    assert message.startswith("mini.yml: extracts.crime.columns.ward.type:")
     assert "unknown type 'area'" in message
 
 
@@ -457,7 +459,7 @@ def test_police_uk_has_fixed_columns_and_its_crime_types(tmp_path: Path) -> None
     spec = plan.extracts["crime"]
     assert (spec.source, spec.options.force) == ("police_uk", "cleveland")
     assert spec.columns["crime_type"].header == "Crime type"
-    assert plan.measure("5.1").metric.where[0].values == (
+    assert measure_of(plan, "5.1").metric.where[0].values == (
         "Violent crime",
         "Violence and sexual offences",
     )
@@ -522,7 +524,7 @@ def test_non_numeric_or_empty_entries_are_plan_errors(
 def test_annual_baseline_is_read_with_its_profile(tmp_path: Path) -> None:
     data = minimal_plan()
     first_measure(data)["baseline"] = {"annual": 221}
-    measure = load_plan(write_plan(tmp_path, data)).measure("5.1")
+    measure = measure_of(load_plan(write_plan(tmp_path, data)), "5.1")
     assert (measure.annual_baseline, measure.baseline_profile) == (221.0, None)
 
 
@@ -546,3 +548,71 @@ def test_annual_baseline_errors_name_the_entry(
 ) -> None:
     message = load_error(tmp_path, lambda d: first_measure(d).update(baseline=baseline))
     assert message.startswith(f"mini.yml: {problem}")
+
+
+def test_a_theme_is_named_by_its_name_and_a_measure_without_number_by_its_place(
+    tmp_path: Path,
+) -> None:
+    message = load_error(tmp_path, lambda d: d["themes"][0].update(colour="blue"))
+    assert message.startswith("mini.yml: theme Damage: unknown key 'colour'")
+    message = load_error(tmp_path, lambda d: first_measure(d).pop("id"))
+    assert message == "mini.yml: theme Damage.measures[0]: 'id' is required"
+
+
+def test_an_empty_value_counts_as_left_out(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(title=""))
+    assert message == "mini.yml: measure 5.1: 'title' is required"
+
+
+def test_a_yes_or_no_entry_refuses_other_words(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(lower_is_better="perhaps"))
+    assert message == "mini.yml: measure 5.1.lower_is_better: 'perhaps' is not true or false"
+
+
+def test_unknown_baseline_and_projection_list_the_choices(tmp_path: Path) -> None:
+    message = load_error(tmp_path, lambda d: first_measure(d).update(baseline="whole"))
+    assert message == (
+        "mini.yml: measure 5.1.baseline: unknown baseline 'whole' "
+        "(expected one of: same_months, whole_year)"
+    )
+    message = load_error(tmp_path, lambda d: first_measure(d).update(projection="linear"))
+    assert message.startswith("mini.yml: measure 5.1.projection: unknown projection 'linear'")
+
+
+def test_a_not_rule_and_a_bare_value_are_conditions(tmp_path: Path) -> None:
+    data = minimal_plan()
+    first_measure(data)["metric"]["where"] = {"ward": {"not": "Yarm"}, "planned": True}
+    metric = measure_of(load_plan(write_plan(tmp_path, data)), "5.1").metric
+    assert metric.where == (
+        Condition(column="ward", values=("Yarm",), negate=True),
+        Condition(column="planned", values=(True,)),
+    )
+
+
+def imported_modules(module: str) -> set[str]:
+    """Every module `module` imports when it is imported (and the names it takes from them)."""
+    path = config.PROJECT_ROOT / (module.replace(".", "/") + ".py")
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+        elif isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+    return names
+
+
+def test_the_plan_imports_only_leaves_and_the_registries() -> None:
+    """Loading a plan needs nothing of the engine that computes the figures."""
+    allowed = {"config", "errors", "parameters", "periods", "records", "registry", "figures"}
+    allowed |= {"kinds", "sources"}
+    csp_modules = {
+        name.split(".")[1] for name in imported_modules("csp.plan") if name.startswith("csp.")
+    }
+    assert csp_modules <= allowed
+    assert "comments" not in csp_modules
+
+
+def test_the_figures_vocabulary_is_a_leaf() -> None:
+    """No pandas and nothing of csp: the plan checks templates without the engine."""
+    assert imported_modules("csp.figures") == {"__future__", "__future__.annotations", "string"}

@@ -17,6 +17,7 @@ import nbformat
 import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
+from plan_lookup import measure_of
 
 from csp import export, extracts, report
 from csp.metrics import VALUE_COLUMNS
@@ -184,21 +185,21 @@ def test_format_figure_counts_have_separators_and_no_decimals(
     make_dashboard: DashboardFactory,
 ) -> None:
     plan = make_dashboard().plan
-    count = plan.measure("5.1")
+    count = measure_of(plan, "5.1")
     assert report.format_figure(1234.0, count) == "1,234"
     assert report.format_figure(41, count) == "41"
     assert report.format_figure(12.5, count) == "12.5"
 
 
 def test_format_figure_proportions_are_percentages(make_dashboard: DashboardFactory) -> None:
-    proportion = make_dashboard().plan.measure("4.3")
+    proportion = measure_of(make_dashboard().plan, "4.3")
     assert report.format_figure(100 * 60 / 116, proportion) == "51.7%"
 
 
 def test_format_figure_missing_is_a_dash_not_nan(make_dashboard: DashboardFactory) -> None:
     plan = make_dashboard().plan
     for measure_id in ("5.1", "4.3", "1.2"):
-        measure = plan.measure(measure_id)
+        measure = measure_of(plan, measure_id)
         assert report.format_figure(math.nan, measure) == "–"
         assert report.format_figure(None, measure) == "–"
 

@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
+from plan_lookup import measure_of
 
 from csp import workbook
 from csp.periods import FinancialYear
@@ -36,7 +37,7 @@ def statuses(plan: Plan) -> pd.DataFrame:
     """Three measures judged at Q2: on track, off track, and no data; as 02_measures writes them."""
     results = [
         QuarterResult(
-            measure=plan.measure("5.1"),
+            measure=measure_of(plan, "5.1"),
             quarter=2,
             status=ON_TRACK,
             months=("Apr", "Sep"),
@@ -46,7 +47,7 @@ def statuses(plan: Plan) -> pd.DataFrame:
             p_value=0.0123,
         ),
         QuarterResult(
-            measure=plan.measure("5.2"),
+            measure=measure_of(plan, "5.2"),
             quarter=2,
             status=OFF_TRACK,
             months=("Apr", "Sep"),
@@ -55,7 +56,7 @@ def statuses(plan: Plan) -> pd.DataFrame:
             projection=104.0,
         ),
         QuarterResult(
-            measure=plan.measure("4.3"),
+            measure=measure_of(plan, "4.3"),
             quarter=2,
             status=NO_DATA,
             reason="NDTMS figures for Q2 are not yet published",
@@ -157,7 +158,7 @@ def test_figures_are_formatted_for_reading(sheet: Worksheet) -> None:
 
 def test_measure_ids_stay_text(plan: Plan, tmp_path: Path) -> None:
     """Excel would show 1.10 as 1.1 if it were written as a number."""
-    result = QuarterResult(measure=plan.measure("5.1"), quarter=2, status=NO_DATA, reason="r")
+    result = QuarterResult(measure=measure_of(plan, "5.1"), quarter=2, status=NO_DATA, reason="r")
     table = results_table([result], plan, YEAR).assign(measure_id="1.10", comment="")
     sheet = load_workbook(workbook.write_statuses_xlsx(table, tmp_path / "s.xlsx", TITLE)).active
     assert column_of(sheet, "measure_id")[0].value == "1.10"
