@@ -113,16 +113,26 @@ def comparison_figures(comparison: Comparison | None) -> _Figures:
     return _Figures(
         actual=comparison.actual,
         baseline=comparison.baseline,
-        change=change,
-        abs_change=abs(change),
-        change_pct=pct,
-        abs_change_pct=None if pct is None else abs(pct),
-        change_word=change_word(change),
-        change_noun=change_noun(change),
+        **change_figures("change", comparison.actual, comparison.baseline),
         change_phrase=change_phrase(change, pct),
         numerator=_int(comparison.numerator),
         denominator=_int(comparison.denominator),
     )
+
+
+def change_figures(name: str, new: float, old: float) -> dict[str, Any]:
+    """A change and the ways a template may word it: {name}, abs_{name}, {name}_pct,
+    abs_{name}_pct, {name}_word, {name}_noun."""
+    change = new - old
+    pct = percent_change(new, old)
+    return {
+        name: change,
+        f"abs_{name}": abs(change),
+        f"{name}_pct": pct,
+        f"abs_{name}_pct": None if pct is None else abs(pct),
+        f"{name}_word": change_word(change),
+        f"{name}_noun": change_noun(change),
+    }
 
 
 def _int(value: float | None) -> int | None:
@@ -151,17 +161,10 @@ def status_figures(result: QuarterResult, history: list[QuarterResult]) -> _Figu
             months=month_span([pd.Period(m, freq="M") for m in result.months]) or None,
         )
     if result.projection is not None and result.annual_baseline:
-        change = result.projection - result.annual_baseline
-        pct = percent_change(result.projection, result.annual_baseline)
         figures.update(
             projection=result.projection,
             annual_baseline=result.annual_baseline,
-            projection_change=change,
-            abs_projection_change=abs(change),
-            projection_change_pct=pct,
-            abs_projection_change_pct=None if pct is None else abs(pct),
-            projection_change_word=change_word(change),
-            projection_change_noun=change_noun(change),
+            **change_figures("projection_change", result.projection, result.annual_baseline),
         )
     elif result.projection is not None:
         figures["projection"] = result.projection
