@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -73,11 +74,15 @@ class Dashboard:
         return self.run.plan
 
     def _status(self, measure_id: str, quarter: int) -> pd.Series | None:
-        rows = self.statuses[
-            (self.statuses["measure_id"] == measure_id)
-            & (self.statuses["quarter"] == f"Q{quarter}")
-        ]
-        return None if rows.empty else rows.iloc[0]
+        return self._status_rows.get((measure_id, f"Q{quarter}"))
+
+    @cached_property
+    def _status_rows(self) -> dict[tuple[str, str], pd.Series]:
+        """Each measure's row for each quarter, looked up once rather than filtered each time."""
+        if self.statuses.empty:
+            return {}
+        rows = self.statuses.drop_duplicates(["measure_id", "quarter"])
+        return {(r["measure_id"], r["quarter"]): r for _, r in rows.iterrows()}
 
     def header(self) -> str:
         quarter = self.run.quarter
