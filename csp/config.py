@@ -8,8 +8,11 @@ from pathlib import Path
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
-PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
-REPORTS_DIR = PROJECT_ROOT / "reports"
+# A benchmark or a scratch run may keep its output out of the project.
+PROCESSED_DIR = Path(
+    os.environ.get("CSP_PROCESSED_DIR", PROJECT_ROOT / "data" / "processed")
+).resolve()
+REPORTS_DIR = Path(os.environ.get("CSP_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
