@@ -76,7 +76,6 @@ KNOWN_TYPES = CURRENT_TYPES + tuple(EARLIER_TYPES)
 # Nearly every crime ID differs, so it stays text; the other columns repeat a few thousand values.
 DISTINCT_COLUMNS = {"crime_id"}
 NO_LOCATION = "No Location"
-_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 _NOT_A_MONTH = "'{value}' is not a month in the form yyyy-mm"
 _APOSTROPHE_CAPITAL = re.compile(r"(?<=[A-Za-z])'S\b")
 
@@ -207,7 +206,7 @@ def read_month(path: Path) -> pd.DataFrame:
 
 def read_months(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[int]]:
     """Several files stacked in order, and the rows of each: read two at a time (pyarrow lets go
-    of the GIL), the repetitive columns decoded straight into dictionaries."""
+    of the GIL), the repetitive columns dictionary-encoded file by file."""
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
         tables = list(pool.map(read_arrow, paths))
     rows = [table.num_rows for table in tables]
@@ -227,18 +226,24 @@ def read_arrow(path: Path) -> pa.Table:
                 column=COLUMNS[name],
             )
     ours = {h: n for n, h in COLUMNS.items()}
-    types = {h: pa.string() if ours.get(h) in DISTINCT_COLUMNS else _DICTIONARY for h in header}
     try:
         arrow = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
-            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
+            ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ExtractError(path, f"cannot be read as a police.uk CSV: {exc}") from exc
-    columns = {ours[h]: arrow.column(i) for i, h in enumerate(header) if h in ours}
-    for name in DISTINCT_COLUMNS & columns.keys():  # trimmed here, while the file is small
-        columns[name] = pc.utf8_trim_whitespace(columns[name].combine_chunks())
+    columns = {}
+    for i, h in enumerate(header):  # while the file is small: ids trimmed, the rest encoded
+        if h in ours:
+            text = arrow.column(i).combine_chunks()
+            distinct = ours[h] in DISTINCT_COLUMNS
+            columns[ours[h]] = (
+                pc.utf8_trim_whitespace(text) if distinct else text.dictionary_encode()
+            )
     for name in set(COLUMNS) - set(columns):
         blank = pa.array(np.zeros(arrow.num_rows, "int32"))
         columns[name] = pa.DictionaryArray.from_arrays(blank, [""])
