@@ -68,6 +68,10 @@ lab: $(LAB_VENV)/.installed ## open the notebooks in JupyterLab (its own venv; t
 bench: $(SAMPLE) ## time one quarter's run and its steps; prints figures
 	$(BIN)/python benchmarks/bench_run.py
 
+.PHONY: bench-national
+bench-national: | $(INSTALLED) ## time a quarter of one large force's police.uk files at 1x, 5x, 20x
+	$(BIN)/python benchmarks/bench_national.py
+
 clean: ## remove processed data and reports (both rebuild from raw data and code)
 	rm -rf data/processed/* reports/*
 	@touch data/processed/.gitkeep reports/.gitkeep

@@ -116,8 +116,14 @@ class Batch:
         """A copy of the rows with their file's number (and `_file`, for a single file's rows)."""
         if FILE not in raw.columns:
             raw = raw.assign(**{FILE: self.names[0]})
+        files = raw[FILE]
+        if (
+            isinstance(files.dtype, pd.CategoricalDtype)
+            and list(files.cat.categories) == self.names
+        ):
+            return raw.assign(**{FILE_NO: files.cat.codes.to_numpy(dtype="int64")})
         numbers = {name: number for number, name in enumerate(self.names)}
-        return raw.assign(**{FILE_NO: raw[FILE].map(numbers).to_numpy(dtype="int64")})
+        return raw.assign(**{FILE_NO: files.map(numbers).to_numpy(dtype="int64")})
 
     def done(self, table: pd.DataFrame) -> pd.DataFrame:
         """Facts file by file, in file order, each file's in the order they were found."""
@@ -211,7 +217,7 @@ def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
             "outside_period", table, (months.to_numpy() < first) | (months.to_numpy() > last)
         )
     table["_source"] = spec.name
-    table[FILE] = table.pop(FILE)
+    table[FILE] = table.pop(FILE).astype("str")
     return table.reset_index(drop=True)
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from csp import config
 from csp.clean import Cleaned
@@ -88,7 +90,7 @@ class RunFolder:
     def write_cleaned(self, cleaned: Cleaned, commentary: pd.DataFrame) -> None:
         self.clean_dir.mkdir(parents=True, exist_ok=True)
         for source, table in cleaned.tables.items():
-            table.to_parquet(self.clean_dir / f"{source}.parquet", index=False)
+            write_parquet(table, self.clean_dir / f"{source}.parquet")
         cleaned.inventory.to_csv(self.inventory, index=False)
         cleaned.log.to_csv(self.cleaning_log, index=False)
         commentary.to_csv(self.commentary, index=False)
@@ -148,6 +150,16 @@ class RunFolder:
         if not self.control_charts.exists():
             return pd.DataFrame(columns=["measure_id", "month", "point_type"])
         return pd.read_csv(self.control_charts, dtype={"measure_id": str, "month": str})
+
+
+def write_parquet(table: pd.DataFrame, path: Path) -> None:
+    """A cleaned table as Parquet, fast: it is read once by the next step, so no compression or
+    statistics, and dictionaries only for the categoricals (a column of ids gains nothing)."""
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    dictionaries = [f.name for f in arrow.schema if pa.types.is_dictionary(f.type)]
+    pq.write_table(
+        arrow, path, compression="none", write_statistics=False, use_dictionary=dictionaries
+    )
 
 
 def read_text_csv(path: Path) -> pd.DataFrame:

@@ -110,3 +110,25 @@ def test_csp_root_environment_variable_moves_every_folder(tmp_path: Path) -> Non
     assert plans == expected_root / "plans"
     assert reports == expected_root / "reports"
     assert raw == expected_root / "data" / "raw"
+
+
+def test_processed_and_reports_folders_can_be_moved_out_of_the_project(tmp_path: Path) -> None:
+    """CSP_PROCESSED_DIR and CSP_REPORTS_DIR keep a scratch run's output out of the project."""
+    script = "from csp import config\nprint(config.PROCESSED_DIR)\nprint(config.REPORTS_DIR)\n"
+    env = {
+        **os.environ,
+        "CSP_PROCESSED_DIR": str(tmp_path / "p" / ".." / "processed"),
+        "CSP_REPORTS_DIR": str(tmp_path / "reports"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    processed, reports = (Path(line) for line in result.stdout.splitlines())
+    assert processed == (tmp_path / "processed").resolve()
+    assert reports == (tmp_path / "reports").resolve()

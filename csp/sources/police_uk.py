@@ -9,13 +9,17 @@ Crime type names changed in May 2013; a plan may name either era's type and matc
 from __future__ import annotations
 
 import csv
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
@@ -69,7 +73,10 @@ EARLIER_TYPES = {
     "Public disorder and weapons": ("Public order", "Possession of weapons"),
 }
 KNOWN_TYPES = CURRENT_TYPES + tuple(EARLIER_TYPES)
+# Nearly every crime ID differs, so it stays text; the other columns repeat a few thousand values.
+DISTINCT_COLUMNS = {"crime_id"}
 NO_LOCATION = "No Location"
+_NOT_A_MONTH = "'{value}' is not a month in the form yyyy-mm"
 _APOSTROPHE_CAPITAL = re.compile(r"(?<=[A-Za-z])'S\b")
 
 
@@ -150,6 +157,13 @@ class PoliceUkSource(Source):
     def read_file(self, file: ExtractFile, spec: ExtractSpec) -> pd.DataFrame:
         return read_month(file.path)
 
+    def read_files(self, files: list[ExtractFile], spec: ExtractSpec) -> pd.DataFrame:
+        """All the months at once: their dictionaries unified, so columns stay categoricals."""
+        table, rows = read_months([file.path for file in files])
+        for file, count in zip(files, rows, strict=True):
+            file.rows_read = count
+        return table
+
     def clean(
         self,
         raw: pd.DataFrame,
@@ -185,8 +199,22 @@ def month_files(raw_dir: Path, month: pd.Period, force: str | None) -> list[Path
 
 
 def read_month(path: Path) -> pd.DataFrame:
-    """One police.uk file, every cell as text as sent, with its file line; refuses a file without
-    the columns."""
+    """One police.uk file, every cell as text as sent (crime IDs trimmed; repetitive columns as
+    categoricals), with its file line; refuses a file without the columns."""
+    return stacked_frame([read_arrow(path)])
+
+
+def read_months(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[int]]:
+    """Several files stacked in order, and the rows of each: read two at a time (pyarrow lets go
+    of the GIL), the repetitive columns dictionary-encoded file by file."""
+    with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
+        tables = list(pool.map(read_arrow, paths))
+    rows = [table.num_rows for table in tables]
+    return stacked_frame(tables), rows
+
+
+def read_arrow(path: Path) -> pa.Table:
+    """One file as an Arrow table of our columns (a missing optional column is all blank)."""
     header = _header(path)
     for name in REQUIRED:
         if COLUMNS[name] not in header:
@@ -197,6 +225,7 @@ def read_month(path: Path) -> pd.DataFrame:
                 row=1,
                 column=COLUMNS[name],
             )
+    ours = {h: n for n, h in COLUMNS.items()}
     try:
         arrow = pacsv.read_csv(
             path,
@@ -207,10 +236,40 @@ def read_month(path: Path) -> pd.DataFrame:
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise ExtractError(path, f"cannot be read as a police.uk CSV: {exc}") from exc
-    table = arrow.to_pandas().rename(columns={h: n for n, h in COLUMNS.items()})
-    table = table.reindex(columns=list(COLUMNS), fill_value="")
-    table["_row"] = range(2, len(table) + 2)
-    return table
+    columns = {}
+    for i, h in enumerate(header):  # while the file is small: ids trimmed, the rest encoded
+        if h in ours:
+            text = arrow.column(i).combine_chunks()
+            distinct = ours[h] in DISTINCT_COLUMNS
+            columns[ours[h]] = (
+                pc.utf8_trim_whitespace(text) if distinct else text.dictionary_encode()
+            )
+    for name in set(COLUMNS) - set(columns):
+        blank = pa.array(np.zeros(arrow.num_rows, "int32"))
+        columns[name] = pa.DictionaryArray.from_arrays(blank, [""])
+        if name in DISTINCT_COLUMNS:
+            columns[name] = columns[name].cast(pa.string())
+    return pa.table({name: columns[name] for name in COLUMNS})
+
+
+def stacked_frame(tables: list[pa.Table]) -> pd.DataFrame:
+    """Arrow tables as one frame (dictionaries become categoricals), with each row's file line.
+
+    Empties `tables`, so each file's own columns are let go as soon as they are stacked."""
+    rows = [t.num_rows for t in tables]
+    table = pa.concat_tables(tables)
+    tables.clear()
+    table = table.unify_dictionaries()
+    for name in DISTINCT_COLUMNS:  # one chunk: taking rows from many chunks is slow
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, name, table.column(index).combine_chunks())
+    frame = table.to_pandas(self_destruct=True)
+    del table
+    pa.default_memory_pool().release_unused()  # the files' buffers, kept for reuse otherwise
+    frame["_row"] = np.concatenate(
+        [np.arange(2, n + 2, dtype="int64") for n in rows] or [np.zeros(0, "int64")]
+    )
+    return frame
 
 
 def _header(path: Path) -> list[str]:
@@ -226,61 +285,112 @@ def _header(path: Path) -> list[str]:
 
 
 def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.DataFrame:
-    """The months' rows in the plan's area, typed; what was left out and why goes into the facts."""
+    """The months' rows in the plan's area, typed; what was left out and why goes into the facts.
+
+    Every check is a mask over all rows, and the rows are taken once: each take of a million text
+    rows costs as much as reading them. Repetitive columns are categoricals, worked out once per
+    distinct value (a force's files repeat a few thousand streets and LSOAs over millions of rows).
+    """
     table = batch.numbered(raw)
     for column in COLUMNS:
-        table[column] = table[column].astype("str").str.strip()
-    blank = (table[list(COLUMNS)] == "").all(axis=1)
+        table[column] = _trimmed(table[column], categorical=column not in DISTINCT_COLUMNS)
+    blank = np.logical_and.reduce([_is(table[c], "") for c in COLUMNS])
     batch.count("blank_lines", table, blank)
-    table = table[~blank]
-    dates = _months(table, batch)
-    _check_types(table, batch)
-    no_location = (table["lsoa_code"] == "") | (table["location"] == NO_LOCATION)
+    dates = _months(table, blank, batch)
+    _check_types(table, blank, batch)
+    no_location = ~blank & (_is(table["lsoa_code"], "") | _is(table["location"], NO_LOCATION))
     batch.count("no_location", table, no_location)
-    table = table[~no_location]
-    ward = table["lsoa_code"].map(lsoas)
-    outside = ward.isna()
-    batch.count("outside_area", table, outside, _areas(table[outside]))
-    table = table[~outside].copy()
-    table["ward"] = ward[~outside].astype("string")
-    table["location_name"] = tidy_locations(table["location"])
-    table["_month"] = table["month"].astype(object)
-    table["_date"] = dates  # aligned on the rows kept
+    ward = _per_row(table["lsoa_code"], lambda codes: codes.map(lsoas))
+    outside = ~blank & ~no_location & ward.isna().to_numpy()
+    batch.count("outside_area", table, outside, _areas(table.loc[outside, ["lsoa_name", FILE]]))
+    keep = ~(blank | no_location | outside)
+    table = table[keep]
+    table["ward"] = ward[keep]
+    table["location_name"] = _per_row(table["location"], tidy_locations)
+    table["_month"] = table["month"]
+    table["_date"] = dates[keep]
     month = batch.file_attribute(table, "first_month")
-    batch.count("outside_month", table, table["_month"].to_numpy() != month)
-    table["_source"] = batch.spec.name
-    table[FILE] = table.pop(FILE).astype("str")
-    for column in COLUMNS:
-        table[column] = table[column].astype("string")
+    batch.count("outside_month", table, table["_month"].astype(object).to_numpy() != month)
+    table["_source"] = pd.Categorical.from_codes(np.zeros(len(table), "int8"), [batch.spec.name])
+    table[FILE] = table.pop(FILE)
     return batch.done(table).reset_index(drop=True)
+
+
+def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
+    """The column with its cells' ends trimmed: a categorical, or text for a column of ids."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories
+    elif categorical:
+        codes, distinct = pd.factorize(values.astype("string"))
+    else:  # ids are trimmed as they are read
+        return values.astype("string")
+    trimmed = pd.Series(distinct, dtype="string").str.strip()
+    if isinstance(values.dtype, pd.CategoricalDtype) and trimmed.eq(distinct).all():
+        return values  # nothing to trim: no new codes for a million rows
+    new_codes, categories = pd.factorize(trimmed)
+    new_codes = np.where(codes >= 0, new_codes[codes], -1) if len(new_codes) else codes
+    return pd.Series(
+        pd.Categorical.from_codes(new_codes, categories=categories.astype(object)),
+        index=values.index,
+    )
+
+
+def _is(values: pd.Series, value: str) -> np.ndarray:
+    """Cell by cell equal to `value`, as a numpy mask (a categorical compares its codes)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if value not in categories:
+            return np.zeros(len(values), dtype=bool)
+        return values.cat.codes.to_numpy() == categories.get_loc(value)
+    return (values == value).to_numpy(dtype=bool, na_value=False)
+
+
+def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """`change` of a categorical's distinct values, spread back to its rows as a categorical."""
+    changed = change(pd.Series(values.cat.categories, dtype=object))
+    new_codes, categories = pd.factorize(changed.to_numpy(dtype=object))
+    codes = values.cat.codes.to_numpy()
+    if len(new_codes):
+        codes = np.where(codes >= 0, new_codes[codes], -1)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object)),
+        index=values.index,
+    )
 
 
 def _areas(outside: pd.DataFrame) -> pd.Series:
     """Per file, the areas of its rows outside the plan's LSOAs with counts: 'Camden (2); ...'."""
-    area = outside["lsoa_name"].str.rsplit(" ", n=1).str[0]
-    counts = pd.DataFrame({"file": outside[FILE], "area": area}).value_counts().sort_index()
+    area = outside["lsoa_name"].astype(object).str.rsplit(" ", n=1).str[0]
+    files = outside[FILE].astype(object)
+    counts = pd.DataFrame({"file": files, "area": area}).value_counts().sort_index()
     text = counts.index.get_level_values("area") + " (" + counts.astype(str).to_numpy() + ")"
     return (
         pd.Series(text, index=counts.index.get_level_values("file")).groupby(level=0).agg("; ".join)
     )
 
 
-def _months(table: pd.DataFrame, batch: Batch) -> pd.Series:
+def _months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> pd.Series:
     """Each row's month as the timestamp of its first day; a value not yyyy-mm names its row."""
-    dates = pd.to_datetime(table["month"], format="%Y-%m", errors="coerce")
-    bad = dates.isna() | ~table["month"].str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+    months = table["month"]
+    distinct = pd.Series(months.cat.categories, dtype=object)
+    dates = pd.to_datetime(distinct, format="%Y-%m", errors="coerce")
+    wrong = dates.isna() | ~distinct.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
+    bad = ~blank & np.isin(months.cat.codes.to_numpy(), np.flatnonzero(wrong.to_numpy()))
     if bad.any():
-        raise batch.fail(table, bad, "'{value}' is not a month in the form yyyy-mm", "month")
-    return dates
+        raise batch.fail(table, pd.Series(bad, index=table.index), _NOT_A_MONTH, "month")
+    codes = months.cat.codes.to_numpy()
+    return pd.Series(dates.to_numpy()[codes], index=table.index)
 
 
-def _check_types(table: pd.DataFrame, batch: Batch) -> None:
+def _check_types(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> None:
     """A crime type police.uk never used means the file is not what the plan expects."""
-    unknown = ~table["crime_type"].isin(KNOWN_TYPES)
+    types = table["crime_type"]
+    unknown = ~blank & ~types.isin(KNOWN_TYPES).to_numpy()
     if unknown.any():
-        name = sorted(table.loc[unknown, "crime_type"].unique())[0]
+        name = sorted(types[unknown].astype(object).unique())[0]
         problem = f"unknown crime type '{name}' (police.uk types: {', '.join(KNOWN_TYPES)})"
-        raise batch.fail(table, table["crime_type"] == name, problem, "crime_type")
+        bad = pd.Series(~blank & _is(types, name), index=table.index)
+        raise batch.fail(table, bad, problem, "crime_type")
 
 
 SOURCES.register(PoliceUkSource.name, PoliceUkSource())

@@ -1,0 +1,261 @@
+"""National volume: one large force's police.uk files through a real quarter, at several scales.
+
+    .venv/bin/python benchmarks/bench_national.py [--scales 1,5,20] [--force metropolitan]
+        [--data data/raw/bench-national] [--repeat 2]
+
+For each scale the generator (`benchmarks/generate_police_uk.py`) writes the force's street files for
+the 15 months a 2025-26 Q1 run needs (baseline 2024-25 whole, 2024-04..2025-06), under `--data`
+(ignored by git; reused when its MANIFEST.json matches). A temporary plan covers every LSOA of the
+force's local authorities, with its 2015 ward, and counts a handful of crime types (two with top items
+and breakdowns). Figures, per scale:
+
+- bare read: `pyarrow.csv.read_csv` of the same files, every column as text (the floor);
+- clean: `csp.steps.clean` in this process (read, clean, write Parquet), and its ratio to the floor;
+- measure: `csp.steps.measure` in this process (monthly values, judgement, comments);
+- whole run: `python -m csp run ... --force` in a subprocess, output in a temporary folder
+  (CSP_PROCESSED_DIR, CSP_REPORTS_DIR), with the peak of the summed RSS of that process and all its
+  descendants (the three notebook kernels included), sampled every 50 ms from /proc.
+
+Times are the fastest of `--repeat` tries and memory the highest (the machine is shared); the peak
+is sampled, so a spike shorter than 50 ms can be missed. No assertions: a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import scipy.stats  # noqa: F401  (loaded up front: the first measure step would pay for it)
+import yaml
+from generate_police_uk import DEFAULT_ONS, FORCES
+
+from csp import config, steps
+from csp.runs import QuarterRun
+
+YEAR, QUARTER = "2025-26", 1
+START, MONTHS = "2024-04", 15  # the baseline year 2024-25 and 2025-26 Q1
+PAGE = os.sysconf("SC_PAGE_SIZE")
+MEASURES = (  # id, crime type, top n by (None: the total only)
+    ("N1", "Anti-social behaviour", ("ward", 3)),
+    ("N2", "Violence and sexual offences", None),
+    ("N3", "Burglary", None),
+    ("N4", "Criminal damage and arson", ("location", 5)),
+    ("N5", "Drugs", None),
+    ("N6", "Theft from the person", None),
+)
+
+
+@dataclass
+class Figures:
+    rows: int
+    bare: float
+    clean: float
+    measure: float
+    run: float
+    peak_mib: float
+
+
+def generated(data: Path, force: str, scale: float) -> Path:
+    """The force's files at `scale`, written once and reused while the manifest matches."""
+    out = data / f"{force}-x{scale:g}"
+    manifest = out / "MANIFEST.json"
+    if manifest.exists():
+        found = json.loads(manifest.read_text())
+        if (found["scale"], found["start"], len(found["months"]), found["forces"]) == (
+            scale,
+            START,
+            MONTHS,
+            [force],
+        ):
+            return out
+    generator = Path(__file__).with_name("generate_police_uk.py")
+    command = [sys.executable, str(generator), "--out", str(out), "--scale", f"{scale:g}"]
+    command += ["--start", START, "--months", str(MONTHS), "--forces", force]
+    subprocess.run(command, check=True)
+    return out
+
+
+def write_plan(folder: Path, force: str, ons: Path) -> Path:
+    """A plan for the force's whole area: every LSOA of its local authorities, with its ward."""
+    pfa = pd.read_csv(ons / "ons_lad19_to_csp19_to_pfa19_lookup_EW.csv", dtype=str)
+    lads = set(pfa.loc[pfa["PFA19NM"] == FORCES[force][0], "LAD19CD"])
+    lsoa = pd.read_csv(ons / "ons_lsoa11_to_wd15_lookup_EW.csv", dtype=str)
+    lsoa = lsoa[lsoa["LAD15CD"].isin(lads)].drop_duplicates("LSOA11CD").sort_values("LSOA11CD")
+    measures = []
+    for measure_id, crime_type, top in MEASURES:
+        metric: dict[str, object] = {
+            "kind": "count",
+            "sources": ["street_crime"],
+            "where": {"crime_type": crime_type},
+            "unit": "crimes",
+        }
+        if top is not None:
+            by, n = top
+            metric["top"] = {"n": n, "by": [by]}
+            metric["breakdown"] = {"by": [by]}
+        title = f"Reduce {crime_type.lower()}"
+        measures.append({"id": measure_id, "title": title, "direction": "reduce", "metric": metric})
+    plan = {
+        "plan": f"bench-{force}",
+        "partnership": f"{FORCES[force][1]} area (benchmark)",
+        "area": FORCES[force][0],
+        "years": ["2024-25", YEAR],
+        "lsoas": dict(zip(lsoa["LSOA11CD"], lsoa["WD15NM"], strict=True)),
+        "extracts": {
+            "street_crime": {
+                "title": "Police.uk street-level crime and ASB",
+                "partner": FORCES[force][1],
+                "source": "police_uk",
+                "options": {"force": force},
+            }
+        },
+        "themes": [{"theme": "Crime", "measures": measures}],
+    }
+    path = folder / f"bench-{force}.yml"
+    path.write_text(yaml.safe_dump(plan, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def tree_rss(root: int) -> int:
+    """Bytes resident in `root` and all its descendants, from /proc (processes come and go)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii") as handle:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        parents.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        todo.extend(parents.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE
+        except OSError:
+            continue
+    return total
+
+
+def whole_run(plan: Path, raw: Path, scratch: Path) -> tuple[float, float]:
+    """`csp run` in a subprocess: wall seconds and the peak MiB of its process tree."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(config.PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+        ),
+        "CSP_PROCESSED_DIR": str(scratch / "processed"),
+        "CSP_REPORTS_DIR": str(scratch / "reports"),
+    }
+    command = [sys.executable, "-m", "csp", "run", "--plan", str(plan), "--year", YEAR]
+    command += ["--quarter", str(QUARTER), "--raw-dir", str(raw), "--force"]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    output = process.stdout.read().decode() if process.stdout else ""
+    if process.returncode:
+        raise SystemExit(f"csp run failed ({process.returncode}):\n{output}")
+    return seconds, peak / 2**20
+
+
+def bare_read(files: list[Path]) -> int:
+    """The floor: pyarrow reads each file with every column as text, nothing else."""
+    rows = 0
+    for path in files:
+        header = path.open(encoding="utf-8-sig").readline().rstrip("\r\n").split(",")
+        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
+        rows += pacsv.read_csv(path, convert_options=options).num_rows
+    return rows
+
+
+def fastest(action: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def measure_scale(plan: Path, raw: Path, repeat: int) -> Figures:
+    """Every figure for one scale's files."""
+    seconds, peak = [], []
+    for _ in range(repeat):  # first, while this process holds no tables
+        with tempfile.TemporaryDirectory() as scratch:
+            wall, mib = whole_run(plan, raw, Path(scratch))
+            seconds.append(wall)
+            peak.append(mib)
+    files = sorted(raw.glob("*/*-street.csv"))
+    rows = bare_read(files)
+    bare, clean, measure = [], [], []
+    with tempfile.TemporaryDirectory() as scratch:
+        run = QuarterRun.from_parameters(str(plan), YEAR, QUARTER, raw, Path(scratch) / "p")
+        for _ in range(repeat):  # the floor and the step side by side: the machine is shared
+            bare.append(fastest(lambda: bare_read(files), 1))
+            clean.append(fastest(lambda: steps.clean(run), 1))
+        measure.append(fastest(lambda: steps.measure(run), repeat))
+    return Figures(rows, min(bare), min(clean), min(measure), min(seconds), max(peak))
+
+
+def report(figures: dict[float, Figures]) -> None:
+    """The table, and whether time and memory grow no faster than the rows."""
+    print(
+        f"{'scale':>5} {'rows':>12} {'bare read':>10} {'clean':>8} {'ratio':>6} "
+        f"{'measure':>8} {'whole run':>10} {'peak MiB':>9}"
+    )
+    for scale, f in figures.items():
+        print(
+            f"{scale:>5g} {f.rows:>12,} {f.bare:>9.2f}s {f.clean:>7.2f}s {f.clean / f.bare:>6.2f} "
+            f"{f.measure:>7.2f}s {f.run:>9.1f}s {f.peak_mib:>9.0f}"
+        )
+    scales = sorted(figures)
+    if len(scales) < 2:
+        return
+    low, high = figures[scales[0]], figures[scales[-1]]
+    growth = high.rows / low.rows
+    for name in ("clean", "measure", "run", "peak_mib"):
+        factor = getattr(high, name) / getattr(low, name)
+        verdict = "close to linear or better" if factor <= 1.25 * growth else "FASTER than linear"
+        print(f"{name}: x{factor:.1f} for x{growth:.1f} rows ({verdict})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", default="1,5,20", help="comma list of generator scales")
+    parser.add_argument("--force", default="metropolitan", choices=sorted(FORCES))
+    parser.add_argument(
+        "--data", type=Path, default=config.PROJECT_ROOT / "data" / "raw" / "bench-national"
+    )
+    parser.add_argument("--ons", type=Path, default=DEFAULT_ONS)
+    parser.add_argument("--repeat", type=int, default=2)
+    args = parser.parse_args()
+    figures = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        plan = write_plan(Path(scratch), args.force, args.ons)
+        for scale in (float(s) for s in args.scales.split(",")):
+            raw = generated(args.data, args.force, scale)
+            figures[scale] = measure_scale(plan, raw, args.repeat)
+            print(f"scale {scale:g}: {figures[scale]}", flush=True)
+    report(figures)
+
+
+if __name__ == "__main__":
+    main()
