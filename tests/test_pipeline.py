@@ -10,12 +10,15 @@ from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import pandas as pd
+import papermill
 import pytest
 from shared_data import shared_path
 
+from csp import pipeline
 from csp.errors import RunError
-from csp.pipeline import run_quarter
+from csp.pipeline import KERNEL_NAME, run_quarter
 from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
@@ -368,3 +371,27 @@ def test_dashboard_explains_significance_markers(stockton_run: SimpleNamespace) 
     assert "beyond normal variation" in html and "within normal variation" in html
     assert "Within normal variation: no sign of real change." in html
     assert "Control charts for Violence" in html
+
+
+def test_the_warm_kernel_starts_each_step_with_an_empty_namespace(tmp_path: Path) -> None:
+    """One kernel serves the three steps, but a step never sees the variables of the one before:
+    each notebook is as honest a record as if it had run alone."""
+    first = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("left_over = 42")])
+    second = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("print('left_over' in globals(), 'json' in sys.modules)")]
+    )
+    second.cells.insert(0, nbformat.v4.new_code_cell("import sys"))
+    first.cells.insert(0, nbformat.v4.new_code_cell("import json"))
+    for notebook in (first, second):
+        notebook.metadata["kernelspec"] = {
+            "name": KERNEL_NAME,
+            "language": "python",
+            "display_name": "",
+        }
+    with pipeline.warm_kernel() as kernel:
+        papermill.execute_notebook(first, tmp_path / "1.ipynb", kernel_name=KERNEL_NAME, km=kernel)
+        pipeline.empty_namespace(kernel)
+        done = papermill.execute_notebook(
+            second, tmp_path / "2.ipynb", kernel_name=KERNEL_NAME, km=kernel
+        )
+    assert done.cells[1].outputs[0]["text"].strip() == "False True"  # variables gone, modules kept
