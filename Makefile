@@ -17,7 +17,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
-		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
+		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-15s %s\n", $$1, $$2}'
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -65,7 +65,7 @@ $(LAB_VENV)/.installed: | $(INSTALLED)
 lab: $(LAB_VENV)/.installed ## open the notebooks in JupyterLab (its own venv; the kernel is .venv's csp)
 	$(LAB_VENV)/bin/jupyter lab notebooks/
 
-bench: $(SAMPLE) ## time one quarter's run and its steps; prints figures
+bench: $(SAMPLE) ## a quarter against the papermill floor, in one run; the engine per step; prints figures
 	$(BIN)/python benchmarks/bench_run.py
 
 .PHONY: bench-national
