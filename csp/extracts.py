@@ -63,10 +63,7 @@ class ExtractFile:
 
 def display_path(path: Path) -> str:
     """Paths in messages and reports: relative to the project where possible."""
-    try:
-        return str(Path(path).resolve().relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
+    return config.shown(path)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import pandas as pd
 
@@ -302,7 +301,7 @@ class Dashboard:
                 "plan": f"{self.plan.name} ({self.plan.path.name})",
                 "year": str(self.run.year),
                 "quarter": f"Q{self.run.quarter}",
-                "extracts folder": _shown_path(self.run.raw_dir),
+                "extracts folder": config.shown(self.run.raw_dir),
             },
             produced=f"{self.produced:%d %B %Y at %H:%M}".lstrip("0"),
         )
@@ -402,13 +401,6 @@ def _projection_text(row: pd.Series, measure: Measure) -> str:
         format_figure(row["projection_high"], measure),
     )
     return f"{point} ({low} to {high})"
-
-
-def _shown_path(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(config.PROJECT_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _period(row: object) -> str:
