@@ -47,9 +47,13 @@ def run(args: argparse.Namespace) -> None:
         dashboard = request.report_folder / "dashboard.html"
         print(f"csp: {request.label} is up to date: {config.shown(dashboard)} (--force to rerun)")
         return
-    from csp.pipeline import run_quarter  # deferred: seconds of imports a typo need not pay
+    from csp.kernel import WarmKernel  # deferred: a typo or an unchanged quarter needs no kernel
 
-    run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir)
+    with WarmKernel(config.PROJECT_ROOT) as kernel:
+        # The kernel starts and imports the steps' stack while this process imports papermill.
+        from csp.pipeline import run_quarter  # deferred: seconds of imports
+
+        run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir, kernel=kernel)
 
 
 def up_to_date(request: parameters.RunRequest) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))
 
 
+@functools.lru_cache(maxsize=4096)
 def shown(path: Path) -> str:
-    """A path in messages and reports: relative to the project where it is inside it."""
+    """A path in messages and reports: relative to the project where it is inside it (cached:
+    resolving costs a system call per folder, and every logged row names its file)."""
     try:
         return str(Path(path).resolve().relative_to(PROJECT_ROOT))
     except ValueError:

@@ -12,25 +12,20 @@ raises RunError naming that notebook.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import os
 import shutil
-import sys
-import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
-import nbformat
 import papermill
-from jupyter_client.manager import KernelManager
 from papermill.exceptions import PapermillExecutionError
 
 from csp import __version__, config, export, index, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
+from csp.kernel import KERNEL_NAME, WarmKernel
 from csp.manifest import Manifest
 from csp.parameters import check_run
 from csp.runs import QuarterRun, source_commit
@@ -40,38 +35,6 @@ STEPS = (
     ("02_measures", "measures and statuses"),
     ("03_dashboard", "dashboard"),
 )
-KERNEL_NAME = "python3"
-
-
-@contextmanager
-def pinned_kernel() -> Iterator[None]:
-    """Make the `python3` kernel this interpreter, whatever kernelspecs the machine has installed."""
-    with tempfile.TemporaryDirectory(prefix="csp-kernel-") as folder:
-        spec_dir = Path(folder) / "kernels" / KERNEL_NAME
-        spec_dir.mkdir(parents=True)
-        spec = {
-            "argv": [
-                sys.executable,
-                "-m",
-                "ipykernel_launcher",
-                "-f",
-                "{connection_file}",
-                "--IPKernelApp.log_level=ERROR",
-            ],
-            "display_name": "Python 3 (csp)",
-            "language": "python",
-            "metadata": {"debugger": False},
-        }
-        (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-        previous = os.environ.get("JUPYTER_PATH")
-        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, previous) if p)
-        try:
-            yield
-        finally:
-            if previous is None:
-                os.environ.pop("JUPYTER_PATH", None)
-            else:
-                os.environ["JUPYTER_PATH"] = previous
 
 
 def run_quarter(
@@ -83,8 +46,10 @@ def run_quarter(
     processed_root: Path | None = None,
     reports_root: Path | None = None,
     progress: Callable[[str], None] = print,
+    kernel: WarmKernel | None = None,
 ) -> Path:
-    """Run one quarter end to end; return the dashboard's path."""
+    """Run one quarter end to end; return the dashboard's path. `kernel`, if given, is one the
+    caller started early (`csp run` does, so that it warms while this module is imported)."""
     started = time.perf_counter()
     run = QuarterRun.from_parameters(plan, year, quarter, raw_dir)
     if not run.raw_dir.is_dir():
@@ -109,7 +74,7 @@ def run_quarter(
     progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
     try:
         inputs = run_manifest(run, report_final)
-        execute_steps(parameters, report_stage, progress)
+        execute_steps(parameters, report_stage, progress, kernel)
         write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)
         inputs.write(report_stage)
     except StepFailed as failure:
@@ -148,37 +113,20 @@ class StepFailed(Exception):
         self.step, self.reason = step, reason
 
 
-@contextmanager
-def warm_kernel() -> Iterator[KernelManager]:
-    """One kernel for the three steps: started once, so the second and third notebooks neither
-    start a kernel nor import pandas and csp again; shut down whatever happens."""
-    with pinned_kernel():
-        kernel = KernelManager(kernel_name=KERNEL_NAME)
-        kernel.start_kernel(cwd=str(config.PROJECT_ROOT))
-        try:
-            yield kernel
-        finally:
-            kernel.shutdown_kernel(now=False)
-
-
-def empty_namespace(kernel: KernelManager) -> None:
-    """Clear the kernel's variables before a step: each notebook runs on its parameters and the
-    previous step's files only, as it would alone in JupyterLab (imported modules stay loaded)."""
-    reset = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%reset -f")])
-    reset.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python", "display_name": ""}
-    papermill.execute_notebook(reset, None, kernel_name=KERNEL_NAME, progress_bar=False, km=kernel)
-
-
 def execute_steps(
-    parameters: dict[str, object], report_stage: Path, progress: Callable[[str], None]
+    parameters: dict[str, object],
+    report_stage: Path,
+    progress: Callable[[str], None],
+    kernel: WarmKernel | None = None,
 ) -> None:
-    """The three notebooks in turn, each executed into the staging report folder."""
-    with warm_kernel() as kernel:
+    """The three notebooks in turn in one warm kernel (the caller's, already warming, or a new
+    one), each executed into the staging report folder."""
+    with nullcontext(kernel) if kernel else WarmKernel(config.PROJECT_ROOT) as warm:
         for number, (step, label) in enumerate(STEPS, start=1):
             step_started = time.perf_counter()
             progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
             if number > 1:
-                empty_namespace(kernel)
+                warm.reset()
             try:
                 papermill.execute_notebook(
                     config.NOTEBOOKS_DIR / f"{step}.ipynb",
@@ -187,7 +135,7 @@ def execute_steps(
                     kernel_name=KERNEL_NAME,
                     progress_bar=False,
                     cwd=str(config.PROJECT_ROOT),
-                    km=kernel,
+                    km=warm.ready(),
                 )
             except PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -16,12 +17,82 @@ WITHIN_NORMAL_VARIATION = "within normal variation"
 BETTER = "better"
 WORSE = "worse"
 DIRECTIONS = ("reduce", "increase", "maintain")
+SCIPY_MINLIKE_RELATIVE_TOLERANCE = 1 + 1e-7
 
 
-def _scipy_stats() -> ModuleType:
-    """scipy.stats, imported on first use: it costs over a second, and only the measure step
-    tests or projects anything (the run's parent process and other kernels never pay it)."""
-    return importlib.import_module("scipy.stats")
+def _special() -> ModuleType:
+    """scipy.special, imported on first use. The tests below are written on its distribution
+    functions rather than scipy.stats, whose import costs about a second more in every run
+    (tests/test_significance.py checks them against scipy.stats and against summation)."""
+    return importlib.import_module("scipy.special")
+
+
+def _binom_cdf(k: float, n: int, p: float) -> float:
+    """P(X <= k) for X ~ Binomial(n, p)."""
+    if k < 0:
+        return 0.0
+    return 1.0 if k >= n else float(_special().bdtr(int(k), n, p))
+
+
+def _binom_sf(k: float, n: int, p: float) -> float:
+    """P(X > k) for X ~ Binomial(n, p)."""
+    if k < 0:
+        return 1.0
+    return 0.0 if k >= n else float(_special().bdtrc(int(k), n, p))
+
+
+def _binom_pmf(k: float, n: int, p: float) -> float:
+    """P(X = k), from logs so that large n neither overflows nor underflows early."""
+    special = _special()
+    log_choose = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+    return float(math.exp(log_choose + special.xlogy(k, p) + special.xlog1py(n - k, -p)))
+
+
+def _last_at_most(value: Callable[[int], float], bound: float, low: int, high: int) -> int:
+    """The i in [low, high] with value(i) <= bound < value(i + 1), for value ascending there
+    (scipy.stats.binomtest's search, so the two-sided p-values agree with it)."""
+    while low < high:
+        middle = low + (high - low) // 2
+        found = value(middle)
+        if found < bound:
+            low = middle + 1
+        elif found > bound:
+            high = middle - 1
+        else:
+            return middle
+    return low if value(low) <= bound else low - 1
+
+
+def _binomtest_two_sided(k: int, n: int, p: float) -> float:
+    """Two-sided "minlike" binomial p-value, as scipy.stats.binomtest computes it."""
+    observed = _binom_pmf(k, n, p) * SCIPY_MINLIKE_RELATIVE_TOLERANCE
+    if k == p * n:
+        return 1.0
+    if k < p * n:
+        index = _last_at_most(lambda x: -_binom_pmf(x, n, p), -observed, math.ceil(p * n), n)
+        other = n - index + int(observed == _binom_pmf(index, n, p))
+        return min(1.0, _binom_cdf(k, n, p) + _binom_sf(n - other, n, p))
+    index = _last_at_most(lambda x: _binom_pmf(x, n, p), observed, 0, math.floor(p * n))
+    return min(1.0, _binom_cdf(index, n, p) + _binom_sf(k - 1, n, p))
+
+
+def _nbinom_quantile(q: float, successes: float, p: float) -> int:
+    """Smallest k with P(X <= k) >= q for X ~ NegativeBinomial(successes, p), real successes
+    allowed (the cdf is the regularised incomplete beta I_p(successes, k + 1))."""
+    special = _special()
+
+    def cdf(k: int) -> float:
+        return float(special.betainc(successes, k + 1, p))
+
+    if cdf(0) >= q:
+        return 0
+    low, high = 0, 1
+    while cdf(high) < q:
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if cdf(middle) >= q else (middle, high)
+    return high
 
 
 @dataclass(frozen=True)
@@ -48,10 +119,10 @@ def count_p_value(actual: int, expected: float) -> float:
         raise ValueError(f"actual count must be non-negative, got {actual!r}")
     if expected <= 0:
         return 1.0 if actual == 0 else 0.0
-    stats = _scipy_stats()
-    at_most = stats.poisson.cdf(actual, expected)
-    at_least = stats.poisson.sf(actual - 1, expected)
-    return float(min(1.0, 2.0 * min(at_most, at_least)))
+    special = _special()
+    at_most = float(special.pdtr(actual, expected))
+    at_least = 1.0 if actual == 0 else float(special.pdtrc(actual - 1, expected))
+    return min(1.0, 2.0 * min(at_most, at_least))
 
 
 def proportion_p_value(successes: int, trials: int, expected_proportion: float) -> float:
@@ -66,10 +137,7 @@ def proportion_p_value(successes: int, trials: int, expected_proportion: float) 
         raise ValueError(f"expected_proportion must be in [0, 1], got {expected_proportion!r}")
     if trials == 0:
         return math.nan
-    result = _scipy_stats().binomtest(
-        successes, trials, expected_proportion, alternative="two-sided"
-    )
-    return float(result.pvalue)
+    return _binomtest_two_sided(successes, trials, expected_proportion)
 
 
 def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[float, float]:
@@ -82,12 +150,14 @@ def wilson_interval(successes: int, trials: int, level: float = 0.95) -> tuple[f
         raise ValueError(f"need 0 <= successes <= trials, got {successes!r} of {trials!r}")
     if trials == 0:
         return (math.nan, math.nan)
-    interval = (
-        _scipy_stats()
-        .binomtest(successes, trials)
-        .proportion_ci(confidence_level=level, method="wilson")
-    )
-    return (float(interval.low), float(interval.high))
+    p, q = successes / trials, 1 - successes / trials
+    z = float(_special().ndtri(0.5 + 0.5 * level))
+    denominator = 2 * (trials + z**2)
+    centre = (2 * trials * p + z**2) / denominator
+    delta = z / denominator * math.sqrt(4 * trials * p * q + z**2)
+    low = 0.0 if successes == 0 else centre - delta
+    high = 1.0 if successes == trials else centre + delta
+    return (low, high)
 
 
 def _lower_is_better(direction: str, lower_is_better: bool | None) -> bool:
@@ -143,9 +213,8 @@ def projection_interval(
         return (float(ytd), float(ytd), float(ytd))
     remaining_share = 1.0 - elapsed_share
     success_probability = elapsed_share / (elapsed_share + remaining_share)
-    remaining_count = _scipy_stats().nbinom(ytd + 0.5, success_probability)
-    low = ytd + remaining_count.ppf((1.0 - level) / 2.0)
-    high = ytd + remaining_count.ppf((1.0 + level) / 2.0)
+    low = ytd + _nbinom_quantile((1.0 - level) / 2.0, ytd + 0.5, success_probability)
+    high = ytd + _nbinom_quantile((1.0 + level) / 2.0, ytd + 0.5, success_probability)
     return (float(ytd / elapsed_share), float(low), float(high))
 
 

@@ -16,9 +16,9 @@ import papermill
 import pytest
 from shared_data import shared_path
 
-from csp import pipeline
 from csp.errors import RunError
-from csp.pipeline import KERNEL_NAME, run_quarter
+from csp.kernel import KERNEL_NAME, WarmKernel
+from csp.pipeline import run_quarter
 from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
@@ -388,10 +388,27 @@ def test_the_warm_kernel_starts_each_step_with_an_empty_namespace(tmp_path: Path
             "language": "python",
             "display_name": "",
         }
-    with pipeline.warm_kernel() as kernel:
-        papermill.execute_notebook(first, tmp_path / "1.ipynb", kernel_name=KERNEL_NAME, km=kernel)
-        pipeline.empty_namespace(kernel)
-        done = papermill.execute_notebook(
-            second, tmp_path / "2.ipynb", kernel_name=KERNEL_NAME, km=kernel
+    with WarmKernel(tmp_path) as kernel:
+        papermill.execute_notebook(
+            first, tmp_path / "1.ipynb", kernel_name=KERNEL_NAME, km=kernel.ready()
         )
+        kernel.reset()
+        done = papermill.execute_notebook(
+            second, tmp_path / "2.ipynb", kernel_name=KERNEL_NAME, km=kernel.ready()
+        )
+        kernel.reset()  # and again: a reset after a papermill execution is answered
     assert done.cells[1].outputs[0]["text"].strip() == "False True"  # variables gone, modules kept
+
+
+def test_the_warm_kernel_has_the_steps_imported_before_the_first_step(tmp_path: Path) -> None:
+    """`csp run` starts the kernel first and has it import the steps' stack while the run's own
+    process imports papermill; by the first notebook those modules are loaded."""
+    probe = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import sys; print('csp.steps.render' in sys.modules)")]
+    )
+    probe.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python", "display_name": ""}
+    with WarmKernel(tmp_path) as kernel:
+        done = papermill.execute_notebook(
+            probe, tmp_path / "probe.ipynb", kernel_name=KERNEL_NAME, km=kernel.ready()
+        )
+    assert done.cells[0].outputs[0]["text"].strip() == "True"

@@ -209,3 +209,43 @@ def test_significance_is_frozen() -> None:
     result = Significance(p_value=0.2, label="within normal variation")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.label = "better"  # type: ignore[misc]
+
+
+# csp.significance is written on scipy.special (scipy.stats costs a second to import in every
+# run); these check it gives scipy.stats' answers across the range a dashboard meets.
+GRID_COUNTS = [0, 1, 2, 5, 9, 33, 100, 241, 470, 3676, 100_000]
+
+
+@pytest.mark.parametrize("actual", GRID_COUNTS)
+@pytest.mark.parametrize("expected", [0.5, 3.0, 40.0, 109.0, 2500.0, 99_000.0])
+def test_count_p_value_agrees_with_scipy_stats(actual: int, expected: float) -> None:
+    at_most = stats.poisson.cdf(actual, expected)
+    at_least = stats.poisson.sf(actual - 1, expected)
+    reference = min(1.0, 2.0 * min(at_most, at_least))
+    assert count_p_value(actual, expected) == pytest.approx(reference, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize("trials", [1, 7, 20, 113, 1000, 25_000])
+@pytest.mark.parametrize("share", [0.0, 0.05, 0.3, 0.5, 0.61, 0.97, 1.0])
+@pytest.mark.parametrize("proportion", [0.0, 0.02, 0.25, 0.5, 0.8, 1.0])
+def test_proportion_tests_agree_with_scipy_stats(
+    trials: int, share: float, proportion: float
+) -> None:
+    successes = round(trials * share)
+    reference = stats.binomtest(successes, trials, proportion).pvalue
+    assert proportion_p_value(successes, trials, proportion) == pytest.approx(
+        reference, rel=1e-9, abs=1e-300
+    )
+    interval = stats.binomtest(successes, trials).proportion_ci(0.95, method="wilson")
+    assert wilson_interval(successes, trials, 0.95) == pytest.approx(
+        (interval.low, interval.high), rel=1e-12, abs=1e-15
+    )
+
+
+@pytest.mark.parametrize("ytd", [0, 1, 4, 12, 33, 240, 3676, 100_000])
+@pytest.mark.parametrize("share", [1 / 12, 0.25, 0.5, 0.75, 11 / 12])
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95])
+def test_projection_interval_agrees_with_scipy_stats(ytd: int, share: float, level: float) -> None:
+    remaining = stats.nbinom(ytd + 0.5, share)
+    expected = (ytd + remaining.ppf((1 - level) / 2), ytd + remaining.ppf((1 + level) / 2))
+    assert projection_interval(ytd, share, level)[1:] == expected

@@ -214,10 +214,11 @@ def _arrow_csv(text: str, header: list[str]) -> pa.Table:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    """First sheet; dates stay dates, everything else becomes the text a reader would see."""
+    """First sheet, read by calamine (a tenth of openpyxl's time); dates stay dates, everything else
+    becomes the text a reader would see."""
     try:
-        table = pd.read_excel(path, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
+        table = pd.read_excel(path, dtype=object, engine="calamine")
+    except Exception as exc:  # calamine raises many kinds for a damaged workbook
         raise ExtractError(path, f"cannot be read as an Excel workbook: {exc}") from exc
     return table.apply(_excel_text)
 

@@ -1,0 +1,141 @@
+"""The one kernel a run's three notebooks share.
+
+It is started first thing in `csp run`, and at once asked to import what the steps import, so that
+its start-up and the imports of pandas, scipy, matplotlib and csp happen while the run's own process
+is importing papermill and nbconvert: on two cores the two overlap instead of adding up. Between
+steps its namespace is cleared, so each notebook still runs on its parameters and the previous
+step's files only, as it would alone in JupyterLab (imported modules stay loaded).
+
+Only jupyter_client is imported here, which is cheap; papermill, nbformat and nbconvert are not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import sys
+import tempfile
+import time
+from pathlib import Path
+from types import TracebackType
+
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.manager import KernelManager
+
+from csp.errors import RunError
+
+KERNEL_NAME = "python3"
+# What the three steps import; a failure here is ignored, as the notebook will fail the same way
+# at its own import cell and say so in its step.
+PRELOAD = (
+    "import IPython.display, scipy.special, csp.steps.clean, csp.steps.measure, csp.steps.render"
+)
+RESET_TIMEOUT = 60.0
+PRELOAD_TIMEOUT = 120.0
+
+
+def kernel_spec(folder: Path) -> None:
+    """Write a `python3` kernelspec for this interpreter in `folder` (errors-only logging)."""
+    spec_dir = folder / "kernels" / KERNEL_NAME
+    spec_dir.mkdir(parents=True)
+    spec = {
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=ERROR",
+        ],
+        "display_name": "Python 3 (csp)",
+        "language": "python",
+        "metadata": {"debugger": False},
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+
+
+def _wait_for_reply(client: BlockingKernelClient, msg_id: str, timeout: float) -> None:
+    """Wait until the kernel has answered `msg_id`, or `timeout` seconds; a preload that fails
+    or hangs is the first notebook's to report, at its own import cell."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = client.get_shell_msg(timeout=left)
+        except queue.Empty:
+            return
+        if message["parent_header"].get("msg_id") == msg_id:
+            return
+
+
+class WarmKernel:
+    """A kernel pinned to this interpreter, started and warmed on entry, shut down on exit.
+
+    The `python3` kernelspec is this interpreter's whatever kernelspecs the machine has, through
+    JUPYTER_PATH, for as long as the kernel lives (papermill looks the name up again)."""
+
+    def __init__(self, cwd: Path) -> None:
+        self.cwd = cwd
+        self.manager: KernelManager | None = None
+        self.client: BlockingKernelClient | None = None
+        self._preload = ""
+        self._folder: tempfile.TemporaryDirectory[str] | None = None
+        self._previous_path: str | None = None
+
+    def __enter__(self) -> WarmKernel:
+        self._folder = tempfile.TemporaryDirectory(prefix="csp-kernel-")
+        kernel_spec(Path(self._folder.name))
+        self._previous_path = os.environ.get("JUPYTER_PATH")
+        paths = (self._folder.name, self._previous_path)
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in paths if p)
+        try:
+            self.manager = KernelManager(kernel_name=KERNEL_NAME)
+            self.manager.start_kernel(cwd=str(self.cwd))
+            self.client = self.manager.client()
+            self.client.start_channels()
+            self._preload = self.client.execute(PRELOAD, silent=True, store_history=False)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def ready(self) -> KernelManager:
+        """The kernel's manager, once the preload has finished (a notebook's kernel would wait for
+        it anyway). The first client is closed here: a client that lives across a papermill
+        execution stops hearing replies, so each later request uses a client of its own."""
+        assert self.manager is not None, "the kernel is not started"
+        if self.client is not None:
+            _wait_for_reply(self.client, self._preload, PRELOAD_TIMEOUT)
+            self.client.stop_channels()
+            self.client = None
+        return self.manager
+
+    def reset(self) -> None:
+        """Clear the namespace before a step; waits until the kernel has done it."""
+        client = self.ready().client()
+        client.start_channels()
+        try:
+            reply = client.execute(
+                "%reset -f", silent=True, store_history=False, reply=True, timeout=RESET_TIMEOUT
+            )
+        finally:
+            client.stop_channels()
+        if reply["content"].get("status") != "ok":
+            raise RunError("the notebook kernel could not clear its variables between steps")
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.client is not None:
+            self.client.stop_channels()
+        if self.manager is not None and self.manager.has_kernel:
+            self.manager.shutdown_kernel(now=False)
+        if self._previous_path is None:
+            os.environ.pop("JUPYTER_PATH", None)
+        else:
+            os.environ["JUPYTER_PATH"] = self._previous_path
+        if self._folder is not None:
+            self._folder.cleanup()
