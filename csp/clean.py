@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from csp import extracts
+from csp import completeness, extracts
 from csp.extracts import ExtractFile
 from csp.manifest import sha256_of
 from csp.periods import FinancialYear
@@ -33,6 +33,7 @@ class Cleaned:
     tables: dict[str, pd.DataFrame]
     inventory: pd.DataFrame
     log: pd.DataFrame
+    completeness: pd.DataFrame
 
 
 def expected_files(
@@ -64,7 +65,17 @@ def clean_all(plan: Plan, raw_dir: Path, year: FinancialYear, quarter: int) -> C
         found = [f for f in files if f.source == name and f.found]
         source = SOURCES.get(plan.extracts[name].source)
         tables[name] = source.combine(table, plan.extracts[name], found, facts) if found else table
-    return Cleaned(tables=tables, inventory=extracts.inventory_table(files), log=facts.table())
+    accepted = [
+        entry
+        for fy in dict.fromkeys((plan.baseline_for(year), year))
+        for entry in extracts.read_acceptances(raw_dir, fy)
+    ] + [
+        extracts.Acceptance(name, month, note)
+        for name, spec in plan.extracts.items()
+        for month, note in spec.completeness.accepted
+    ]
+    months = completeness.check(plan, tables, files, accepted, facts)
+    return Cleaned(tables, extracts.inventory_table(files), facts.table(), months)
 
 
 def clean_files(

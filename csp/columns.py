@@ -213,12 +213,25 @@ def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
         table["_month"] = months
         first = batch.file_attribute(table, "first_month")
         last = batch.file_attribute(table, "last_month")
-        batch.count(
-            "outside_period", table, (months.to_numpy() < first) | (months.to_numpy() > last)
-        )
+        _refuse_later_rows(table, months.to_numpy() > last, batch)
+        batch.count("outside_period", table, months.to_numpy() < first)
     table["_source"] = spec.name
     table[FILE] = table.pop(FILE).astype("str")
     return table.reset_index(drop=True)
+
+
+def _refuse_later_rows(table: pd.DataFrame, later: np.ndarray, batch: Batch) -> None:
+    """Rows dated after their file's period, or in the future, contradict the file: a quarter's
+    extract cannot hold a later month's records (earlier ones are late records, and kept)."""
+    spec = batch.spec
+    future = (table[spec.date] > pd.Timestamp.now()).to_numpy(dtype=bool, na_value=False)
+    if future.any():
+        problem = "'{value}' is in the future: check the extract's dates"
+        raise batch.fail(table, pd.Series(future, index=table.index), problem, spec.date)
+    if later.any():
+        last = batch.file_attribute(table, "last_month")[later.argmax()]
+        problem = f"'{{value}}' is after the file's period, which ends with {last}"
+        raise batch.fail(table, pd.Series(later, index=table.index), problem, spec.date)
 
 
 def month_text(dates: pd.Series) -> pd.Series:
@@ -246,6 +259,7 @@ def typed(
         if bad.any():
             whole = "whole " if column.type == "int" else ""
             raise batch.fail(table, bad, f"'{{value}}' is not a {whole}number", column.name)
+        _check_range(table, numbers, column, batch)
         return numbers
     if column.type == "flag":
         lowered = values.astype(str).str.strip().str.casefold()
@@ -257,6 +271,19 @@ def typed(
     if column.type == "ward" and wards:
         return _wards(table, column, empty, wards, batch)
     return values.where(~empty, other=pd.NA).astype("string")
+
+
+def _check_range(table: pd.DataFrame, numbers: pd.Series, column: ColumnSpec, batch: Batch) -> None:
+    """A number outside what the plan says is possible (a negative count, 250 per cent)
+    contradicts the extract: refused, naming the first such row."""
+    if column.min is not None and (low := numbers < column.min).any():
+        raise batch.fail(
+            table, low, f"'{{value}}' is below {column.min:g}, the least possible", column.name
+        )
+    if column.max is not None and (high := numbers > column.max).any():
+        raise batch.fail(
+            table, high, f"'{{value}}' is above {column.max:g}, the most possible", column.name
+        )
 
 
 def dates(table: pd.DataFrame, column: ColumnSpec, batch: Batch) -> pd.Series:

@@ -7,6 +7,7 @@ Which files a quarter needs and how they are read is each source's own business 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -61,6 +62,29 @@ class ExtractFile:
         return row
 
 
+# What a second copy of a file is called: "x (1).csv" as browsers save it, "x - Copy.csv" as
+# Windows copies it, "x copy.csv" as macOS does; or the same name as another kind of file.
+_COPY_MARK = re.compile(r"(\s*\(\d+\)|\s*-\s*copy(\s*\(\d+\))?|\s+copy(\s+\d+)?)$", re.IGNORECASE)
+EXTRACT_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
+
+
+def refuse_copies(path: Path, what: str) -> None:
+    """Two files for one source and period contradict each other: csp will not choose between
+    them (nor silently read one), so the run stops naming both."""
+    if not path.parent.is_dir():
+        return
+    for other in sorted(path.parent.iterdir()):
+        if other == path or other.suffix.lower() not in EXTRACT_SUFFIXES:
+            continue
+        if _COPY_MARK.sub("", other.stem).casefold() != path.stem.casefold():
+            continue
+        if path.exists():
+            problem = f"a second file for {what} beside {path.name}: keep one of the two"
+        else:
+            problem = f"named like a copy of {path.name}, which is not there: rename it if it is"
+        raise ExtractError(other, f"{problem} (csp will not choose or guess)")
+
+
 def display_path(path: Path) -> str:
     """Paths in messages and reports: relative to the project where possible."""
     return config.shown(path)
@@ -77,33 +101,76 @@ class Unavailable:
     data_to: str
 
 
-def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
-    """`<raw_dir>/<year>/availability.csv`: source, period, note[, data_to]. Absent file: none."""
+@dataclass(frozen=True)
+class Acceptance:
+    """An availability-file entry accepting a month that looks incomplete: the analyst knows it is
+    real (`accept` column, yyyy-mm). The report shows it with the note."""
+
+    source: str
+    month: str
+    note: str
+
+
+def _availability_rows(raw_dir: Path, year: FinancialYear) -> tuple[Path, pd.DataFrame]:
+    """`<raw_dir>/<year>/availability.csv`'s rows with a source or period (none if absent)."""
     path = raw_dir / str(year) / "availability.csv"
     if not path.exists():
-        return []
+        return path, pd.DataFrame(columns=["source", "period", "note", ROW])
     table = read_csv_text(path, ["source", "period", "note"])
+    return path, table[(table["source"] != "") | (table["period"] != "")]
+
+
+def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
+    """source, period, note[, data_to]: extracts not yet published, or only up to a month."""
+    path, table = _availability_rows(raw_dir, year)
     entries = []
     for _, row in table.iterrows():
-        if not row["source"] and not row["period"]:
+        if row.get("accept", ""):
             continue
         period_year, period_quarter = _period(row["period"], year, path, int(row[ROW]))
-        data_to = str(row.get("data_to", "") or "")
-        if data_to and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", data_to):
-            raise ExtractError(
-                path,
-                f"'{data_to}' is not a month in the form yyyy-mm (e.g. 2011-08)",
-                row=int(row[ROW]),
-                column="data_to",
-            )
+        data_to = _month_cell(row, "data_to", path)
         entries.append(
             Unavailable(row["source"], period_year, period_quarter, row["note"], data_to)
         )
     return entries
 
 
-def read_commentary(raw_dir: Path, year: FinancialYear) -> pd.DataFrame:
-    """`<raw_dir>/<year>/commentary.csv`: the analyst's notes, by measure and quarter."""
+def read_acceptances(raw_dir: Path, year: FinancialYear) -> list[Acceptance]:
+    """source, period, note, accept: months that look incomplete but that the analyst accepts."""
+    path, table = _availability_rows(raw_dir, year)
+    entries = []
+    for _, row in table.iterrows():
+        month = _month_cell(row, "accept", path)
+        if month:
+            if not row["note"]:
+                raise ExtractError(
+                    path,
+                    "an accepted month needs a note saying why it is real",
+                    row=int(row[ROW]),
+                    column="note",
+                )
+            entries.append(Acceptance(row["source"], month, row["note"]))
+    return entries
+
+
+def _month_cell(row: pd.Series, column: str, path: Path) -> str:
+    """A yyyy-mm cell of the availability file, or '' where the column is absent or blank."""
+    value = str(row.get(column, "") or "")
+    if value and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise ExtractError(
+            path,
+            f"'{value}' is not a month in the form yyyy-mm (e.g. 2011-08)",
+            row=int(row[ROW]),
+            column=column,
+        )
+    return value
+
+
+def read_commentary(
+    raw_dir: Path, year: FinancialYear, measures: Collection[str] | None = None
+) -> pd.DataFrame:
+    """`<raw_dir>/<year>/commentary.csv`: the analyst's notes, by measure and quarter. A note for
+    a measure the plan does not have is refused: it would otherwise vanish without a word."""
     path = raw_dir / str(year) / "commentary.csv"
     if not path.exists():
         return pd.DataFrame(columns=["measure", "quarter", "note"])
@@ -111,6 +178,14 @@ def read_commentary(raw_dir: Path, year: FinancialYear) -> pd.DataFrame:
     table = table[(table["measure"] != "") | (table["note"] != "")].copy()
     quarters = []
     for _, row in table.iterrows():
+        if measures is not None and row["measure"] not in measures:
+            raise ExtractError(
+                path,
+                f"'{row['measure']}' is not a measure of the plan (its measures: "
+                f"{', '.join(measures)})",
+                row=int(row[ROW]),
+                column="measure",
+            )
         period_year, quarter = _period(row["quarter"], year, path, int(row[ROW]), "quarter")
         if period_year != str(year) or not quarter:
             raise ExtractError(

@@ -60,6 +60,18 @@ class ColumnSpec:
     header: str
     type: str = "str"
     required: bool = True
+    min: float | None = None  # a number outside [min, max] is impossible: the file is refused
+    max: float | None = None
+
+
+@dataclass(frozen=True)
+class CompletenessRule:
+    """When a month looks incomplete: under `incomplete_below` of its expected volume, where at
+    least `min_expected` records were expected (fewer vary too much by chance to say)."""
+
+    incomplete_below: float = 0.5
+    min_expected: float = 20.0
+    accepted: tuple[tuple[str, str], ...] = ()  # (month, why it is real) the plan accepts
 
 
 @dataclass(frozen=True)
@@ -80,6 +92,7 @@ class ExtractSpec:
     options: BaseModel
     snapshot: bool = False
     date_format: str = "%d/%m/%Y"
+    completeness: CompletenessRule = CompletenessRule()
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,11 @@ def _percent(value: Any) -> float:
     return float(match.group(1)) / 100
 
 
+def _target_form(value: Any) -> Any:
+    """`target: baseline` is the baseline unchanged (a change of 0), said on purpose."""
+    return {} if value == "baseline" else value
+
+
 def _band(value: Any) -> float | None:
     """An amber band is a percentage; false (or 0) for none."""
     return None if value in (None, False) else _percent(value)
@@ -314,10 +332,30 @@ class ColumnEntry(Entry):
     header: Text | None = None
     type: ColumnType = "str"
     required: bool = True
+    min: float | None = None  # the smallest possible value of a number (an int's default: 0)
+    max: float | None = None
 
     @classmethod
     def shorthand(cls, data: Any) -> Any:
         return {"header": data} if isinstance(data, str) else {} if data is None else data
+
+
+class CompletenessEntry(Entry):
+    """`completeness: {incomplete_below: 40%, min_expected: 20}` (see csp.completeness)."""
+
+    incomplete_below: Percent = 0.5
+    min_expected: float = 20.0
+    accept: dict[Text, Text] = {}  # month (yyyy-mm) -> why it is real though it looks incomplete
+
+    @field_validator("accept")
+    @classmethod
+    def months_with_notes(cls, accept: dict[str, str]) -> dict[str, str]:
+        for month, note in accept.items():
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+                raise _problem(f"'{month}' is not a month in the form yyyy-mm (e.g. 2020-04)")
+            if not note:
+                raise _problem(f"accepting {month} needs a note saying why the month is real")
+        return accept
 
 
 class ExtractEntry(Entry):
@@ -333,6 +371,7 @@ class ExtractEntry(Entry):
     snapshot: bool = False
     date_format: Text = "%d/%m/%Y"
     options: dict[str, Any] = {}
+    completeness: CompletenessEntry = CompletenessEntry()
 
 
 class ConditionRule(Entry):
@@ -435,7 +474,7 @@ class MeasureEntry(Entry):
     title: Text
     direction: Direction
     metric: MetricEntry
-    target: TargetEntry = TargetEntry()
+    target: Annotated[TargetEntry | None, BeforeValidator(_target_form)] = None
     context: dict[Text, MetricEntry] = {}
     comment: Templates = ()
     baseline: Baseline = "same_months"
@@ -677,6 +716,11 @@ class _Resolver:
             options=options,
             snapshot=entry.snapshot,
             date_format=entry.date_format,
+            completeness=CompletenessRule(
+                entry.completeness.incomplete_below,
+                entry.completeness.min_expected,
+                tuple(entry.completeness.accept.items()),
+            ),
         )
 
     def columns(self, source: Source, entry: ExtractEntry, loc: Loc) -> dict[str, ColumnSpec]:
@@ -696,7 +740,12 @@ class _Resolver:
             raise self.fail((*loc, "columns"), "an extract needs at least one column")
         return {
             name: ColumnSpec(
-                name=name, header=column.header or name, type=column.type, required=column.required
+                name=name,
+                header=column.header or name,
+                type=column.type,
+                required=column.required,
+                min=column.min if column.min is not None or column.type != "int" else 0,
+                max=column.max,
             )
             for name, column in entry.columns.items()
         }
@@ -711,6 +760,13 @@ class _Resolver:
     def measure(
         self, entry: MeasureEntry, theme: str, default_comment: tuple[str, ...], loc: Loc
     ) -> Measure:
+        if entry.target is None:
+            raise self.fail(
+                loc,
+                "a measure needs a target: e.g. `target: {change: -5%}`, or `target: baseline` "
+                "to judge it against the baseline unchanged",
+            )
+        target = entry.target
         baseline, annual, profile = entry.baseline, None, None
         if isinstance(baseline, AnnualBaseline):
             annual = baseline.annual
@@ -722,7 +778,7 @@ class _Resolver:
             theme=theme,
             direction=entry.direction,
             metric=self.metric(entry.metric, (*loc, "metric")),
-            target=TargetSpec(change=entry.target.change, points=entry.target.points),
+            target=TargetSpec(change=target.change, points=target.points),
             context={
                 name: self.metric(metric, (*loc, "context", name))
                 for name, metric in entry.context.items()

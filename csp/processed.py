@@ -72,6 +72,10 @@ class RunFolder:
         return self.folder / "commentary.csv"
 
     @property
+    def completeness(self) -> Path:
+        return self.folder / "completeness.csv"
+
+    @property
     def measure_values(self) -> Path:
         return self.folder / "measure_values.csv"
 
@@ -93,6 +97,7 @@ class RunFolder:
             write_parquet(table, self.clean_dir / f"{source}.parquet")
         cleaned.inventory.to_csv(self.inventory, index=False)
         cleaned.log.to_csv(self.cleaning_log, index=False)
+        cleaned.completeness.to_csv(self.completeness, index=False)
         commentary.to_csv(self.commentary, index=False)
 
     def write_measures(
@@ -124,6 +129,9 @@ class RunFolder:
 
     def read_commentary(self) -> pd.DataFrame:
         return read_text_csv(self.commentary)
+
+    def read_completeness(self) -> pd.DataFrame:
+        return read_text_csv(self.completeness)
 
     def read_measure_values(self) -> pd.DataFrame:
         values = pd.read_csv(

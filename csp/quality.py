@@ -18,11 +18,12 @@ FACTS = {
     "ward_spelling_matched": "ward spellings matched to the plan's wards",
     "ward_not_recognised": "wards not recognised (kept for borough totals, in no ward)",
     "no_ward": "rows with no ward (kept for borough totals)",
-    "outside_period": "rows dated outside the file's period (counted in their own month)",
-    "outside_month": "rows dated outside the file's month (counted in their own month)",
+    "outside_period": "rows dated before the file's period (late records, counted in their own month)",
     "no_location": "rows with no location (in no area measure)",
     "outside_area": "rows outside the plan's area (left out)",
     "resent": "records sent again in a later file (the later copy kept)",
+    "looks_incomplete": "months that look incomplete (the measures they feed show no data)",
+    "accepted_incomplete": "months that look incomplete, accepted by the analyst as real",
 }
 FACT_COLUMNS = ["source", "file", "month", "code", "change", "rows", "detail"]
 ALL_FILES = "(all files)"

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from csp import spc
+from csp.completeness import Doubts
 from csp.kinds import Comparison, MeasureKind, Span
 from csp.kinds.base import Judged
 from csp.periods import FinancialYear, month_abbr, month_name
@@ -136,6 +137,7 @@ class Judgement:
     series: dict[tuple[str, str, str], MonthArrays]
     inventory: pd.DataFrame
     result: QuarterResult
+    doubts: Doubts = field(default_factory=Doubts)
     positions: list[int] = field(default_factory=list)  # months judged, 0 = the year's first
     baseline_series: MonthArrays | None = None
 
@@ -205,6 +207,18 @@ def judge_baseline(j: Judgement) -> str:
     if j.positions[-1] != j.quarter * 3 - 1:
         j.result.data_to = month_abbr(j.year.months[j.positions[-1]])
     return ""
+
+
+def judge_completeness(j: Judgement) -> str:
+    """No month the figure rests on (this year's, the baseline's) may look incomplete, unless the
+    analyst accepted it: a partial extract must never move a status silently."""
+    base = list(range(12)) if j.measure.baseline == "whole_year" else j.positions
+    months = j.month_names(j.positions) + j.month_names(base, j.baseline_year)
+    metrics = (j.measure.metric, *j.measure.context.values())
+    reasons = list(dict.fromkeys(r for m in metrics for r in j.doubts.reasons(m, months)))
+    if len(reasons) > 3:
+        reasons = [*reasons[:3], f"and {len(reasons) - 3} more months"]
+    return "; ".join(reasons)
 
 
 def judge_comparison(j: Judgement) -> str:
@@ -314,6 +328,7 @@ def judge_details(j: Judgement) -> str:
 JUDGEMENT: tuple[Step, ...] = (
     judge_coverage,
     judge_baseline,
+    judge_completeness,
     judge_comparison,
     judge_rule,
     judge_significance,
@@ -329,11 +344,12 @@ def judge(
     inventory: pd.DataFrame,
     year: FinancialYear,
     quarter: int,
+    doubts: Doubts | None = None,
 ) -> list[QuarterResult]:
     """Results for every measure for Q1 up to the run's quarter, from the measure values table."""
     series = series_of(values)
     return [
-        judge_measure(plan, measure, series, inventory, year, q)
+        judge_measure(plan, measure, series, inventory, year, q, doubts or Doubts())
         for measure in plan.measures
         for q in range(1, quarter + 1)
     ]
@@ -346,6 +362,7 @@ def judge_measure(
     inventory: pd.DataFrame,
     year: FinancialYear,
     quarter: int,
+    doubts: Doubts | None = None,
 ) -> QuarterResult:
     """One measure, one quarter: the chain's steps in turn until one finds it cannot be judged."""
     result = QuarterResult(
@@ -355,7 +372,9 @@ def judge_measure(
         year=str(year),
         baseline_year=str(plan.baseline_for(year)),
     )
-    judgement = Judgement(plan, measure, year, quarter, series, inventory, result)
+    judgement = Judgement(
+        plan, measure, year, quarter, series, inventory, result, doubts or Doubts()
+    )
     for step in JUDGEMENT:
         reason = step(judgement)
         if reason:

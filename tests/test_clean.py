@@ -21,7 +21,7 @@ from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile
 from csp.periods import FinancialYear
 from csp.plan import ExtractSpec, Plan, load_plan
-from csp.quality import FACT_COLUMNS, Facts
+from csp.quality import FACT_COLUMNS, FACTS, Facts
 from csp.sources import partner
 
 YEAR = FinancialYear.parse("2011-12")
@@ -371,7 +371,7 @@ def test_snapshot_rows_take_the_file_last_month(
     assert table["_date"].tolist() == [pd.Timestamp(2011, 6, 30)] * 2
 
 
-def test_rows_dated_outside_the_file_are_kept_in_their_own_month_and_logged(
+def test_rows_dated_before_the_file_are_late_records_kept_in_their_own_month_and_logged(
     plan: Plan, wards: dict[str, str], tmp_path: Path
 ) -> None:
     spec = plan.extracts["section27"]
@@ -379,8 +379,24 @@ def test_rows_dated_outside_the_file_are_kept_in_their_own_month_and_logged(
     log = Facts()
     table = columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
     assert table["_month"].tolist() == ["2011-03", "2011-04"]
-    [outside] = log_rows(log, "rows dated outside the file's period (counted in their own month)")
+    [outside] = log_rows(log, FACTS["outside_period"])
     assert outside["rows"] == 1
+
+
+@pytest.mark.parametrize(
+    ("date", "problem"),
+    [("01/07/2011", "after the file's period, which ends with 2011-06"), ("01/01/2099", "future")],
+)
+def test_rows_dated_after_the_file_or_in_the_future_are_refused(
+    plan: Plan, wards: dict[str, str], tmp_path: Path, date: str, problem: str
+) -> None:
+    """A quarter's file cannot hold a later month's records: it contradicts itself."""
+    spec = plan.extracts["section27"]
+    raw = raw_frame(spec, [notice("S1", "01/04/2011"), notice("S2", date)])
+    with pytest.raises(ExtractError) as refused:
+        columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, Facts())
+    assert problem in str(refused.value)
+    assert refused.value.row == 3 and refused.value.column == "Date Issued"
 
 
 def test_header_only_extract_without_ward_column_gives_an_empty_table(

@@ -52,6 +52,7 @@ themes:
       - id: "1.1"
         title: Reduce notices
         direction: reduce
+        target: baseline
         metric: {kind: count, sources: [notices]}
 """
 

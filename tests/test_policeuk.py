@@ -86,6 +86,7 @@ def small_plan(tmp_path: Path) -> Path:
                         "id": "V1",
                         "title": "Violence, named as now",
                         "direction": "reduce",
+                        "target": "baseline",
                         "metric": {
                             "kind": "count",
                             "sources": ["street"],
@@ -96,6 +97,7 @@ def small_plan(tmp_path: Path) -> Path:
                         "id": "V2",
                         "title": "Violence, named as before May 2013",
                         "direction": "reduce",
+                        "target": "baseline",
                         "metric": {
                             "kind": "count",
                             "sources": ["street"],
@@ -106,6 +108,7 @@ def small_plan(tmp_path: Path) -> Path:
                         "id": "D1",
                         "title": "Disorder and weapons, earlier name",
                         "direction": "reduce",
+                        "target": "baseline",
                         "metric": {
                             "kind": "count",
                             "sources": ["street"],
@@ -384,6 +387,7 @@ def test_any_number_of_forces_and_a_group_of_crime_types(tmp_path: Path) -> None
                         "id": "A1",
                         "title": "Acquisitive crime",
                         "direction": "reduce",
+                        "target": "baseline",
                         "metric": {
                             "kind": "count",
                             "sources": ["street"],

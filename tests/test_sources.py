@@ -106,7 +106,6 @@ def test_the_facts_table_holds_every_code_with_its_wording() -> None:
         "ward_not_recognised",
         "no_ward",
         "outside_period",
-        "outside_month",
         "no_location",
         "outside_area",
         "resent",

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from csp import columns
 from csp.errors import ExtractError
-from csp.extracts import ROW, ExtractFile, Unavailable, display_path
+from csp.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
 from csp.periods import FinancialYear
 from csp.quality import ALL_FILES, Facts
 from csp.sources.base import SOURCES, Source
@@ -113,6 +113,7 @@ def _expected(
 ) -> ExtractFile:
     """One file's inventory entry: read, partial (availability says up to a month), or not there."""
     file = ExtractFile(spec.name, spec.title, year, quarter, path, "missing")
+    refuse_copies(path, f"{spec.name} {year} {quarter}".strip())
     if path.exists():
         last = str(months[-1])
         file.status = "read"

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict
 
 from csp.columns import FILE, Batch
 from csp.errors import ExtractError
-from csp.extracts import ExtractFile, Unavailable
+from csp.extracts import ExtractFile, Unavailable, refuse_copies
 from csp.periods import FinancialYear, financial_quarter
 from csp.quality import Facts
 from csp.sources.base import SOURCES, Source
@@ -133,8 +133,10 @@ class PoliceUkSource(Source):
         for month in year.months[: last_quarter * 3]:
             quarter = f"Q{financial_quarter(month)}"
             found = month_files(raw_dir, month, force)
+            expected = raw_dir / str(month) / f"{month}-{force or '<force>'}-street.csv"
+            for path in found or [expected]:
+                refuse_copies(path, f"{spec.name} {month}")
             if not found:
-                expected = raw_dir / str(month) / f"{month}-{force or '<force>'}-street.csv"
                 files.append(
                     ExtractFile(spec.name, spec.title, str(year), quarter, expected, "missing")
                 )
@@ -297,6 +299,7 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.D
     blank = np.logical_and.reduce([_is(table[c], "") for c in COLUMNS])
     batch.count("blank_lines", table, blank)
     dates = _months(table, blank, batch)
+    _refuse_other_months(table, blank, batch)
     _check_types(table, blank, batch)
     no_location = ~blank & (_is(table["lsoa_code"], "") | _is(table["location"], NO_LOCATION))
     batch.count("no_location", table, no_location)
@@ -309,8 +312,6 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.D
     table["location_name"] = _per_row(table["location"], tidy_locations)
     table["_month"] = table["month"]
     table["_date"] = dates[keep]
-    month = batch.file_attribute(table, "first_month")
-    batch.count("outside_month", table, table["_month"].astype(object).to_numpy() != month)
     table["_source"] = pd.Categorical.from_codes(np.zeros(len(table), "int8"), [batch.spec.name])
     table[FILE] = table.pop(FILE)
     return batch.done(table).reset_index(drop=True)
@@ -380,6 +381,18 @@ def _months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> pd.Series:
         raise batch.fail(table, pd.Series(bad, index=table.index), _NOT_A_MONTH, "month")
     codes = months.cat.codes.to_numpy()
     return pd.Series(dates.to_numpy()[codes], index=table.index)
+
+
+def _refuse_other_months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> None:
+    """A row of another month in a month's file contradicts the file (police.uk publishes one
+    file per month): refused, naming the row, rather than counted in a month it does not cover."""
+    months = table["month"]
+    stated = np.asarray(months.cat.categories, dtype=object)[months.cat.codes.to_numpy()]
+    other = ~blank & (stated != batch.file_attribute(table, "first_month"))
+    if other.any():
+        month = batch.file_attribute(table, "first_month")[other.argmax()]
+        problem = f"'{{value}}' is not the file's own month, {month}"
+        raise batch.fail(table, pd.Series(other, index=table.index), problem, "month")
 
 
 def _check_types(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> None:

@@ -12,6 +12,7 @@ def run(quarter_run: QuarterRun) -> Cleaned:
     cleaned = clean_all(
         quarter_run.plan, quarter_run.raw_dir, quarter_run.year, quarter_run.quarter
     )
-    commentary = extracts.read_commentary(quarter_run.raw_dir, quarter_run.year)
+    measures = [measure.id for measure in quarter_run.plan.measures]
+    commentary = extracts.read_commentary(quarter_run.raw_dir, quarter_run.year, measures)
     quarter_run.folder.write_cleaned(cleaned, commentary)
     return cleaned

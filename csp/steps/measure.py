@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from csp import comments, extracts, metrics, status
+from csp.completeness import Doubts
 from csp.runs import QuarterRun
 
 
@@ -28,7 +29,8 @@ def run(quarter_run: QuarterRun) -> Measured:
     values = metrics.measure_values(
         run.plan, folder.read_tables(), extracts.coverage(inventory), run.year
     )
-    results = status.judge(run.plan, values, inventory, run.year, run.quarter)
+    doubts = Doubts(folder.read_completeness())
+    results = status.judge(run.plan, values, inventory, run.year, run.quarter, doubts)
     statuses = status.results_table(results, run.plan, run.year)
     statuses["comment"] = comments.write_comments(
         results, folder.read_commentary(), inventory, str(run.year)
