@@ -203,7 +203,7 @@ def write_report_files(
         f"{run.plan.partnership}: Community Safety Plan dashboard {run.year.label} Q{run.quarter}"
     )
     export.export_html(report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title)
-    shutil.copyfile(folder.statuses, report_stage / "statuses.csv")
+    workbook.write_statuses_csv(folder.statuses, report_stage / "statuses.csv")
     workbook.write_statuses_xlsx(folder.read_statuses(), report_stage / "statuses.xlsx", title)
     index.write_run_record(
         report_stage,
