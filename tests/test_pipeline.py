@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+import signal
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -395,3 +396,29 @@ def test_the_warm_kernel_starts_each_step_with_an_empty_namespace(tmp_path: Path
             second, tmp_path / "2.ipynb", kernel_name=KERNEL_NAME, km=kernel
         )
     assert done.cells[1].outputs[0]["text"].strip() == "False True"  # variables gone, modules kept
+
+
+def test_the_kernel_is_stopped_by_request_without_an_interrupt(tmp_path: Path) -> None:
+    """jupyter_client's shutdown_kernel() sends SIGINT before its shutdown request; landing while the
+    kernel was still in the handler of papermill's last kernel_info request, it printed
+    `[IPKernelApp] ERROR | KeyboardInterrupt caught in kernel.` in about 1 successful run in 7."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "language": "python",
+        "display_name": "",
+    }
+    signals: list[int] = []
+    with pipeline.warm_kernel() as kernel:
+        send_signal = kernel.provisioner.send_signal
+
+        async def recorded(signum: int) -> None:
+            signals.append(signum)
+            await send_signal(signum)
+
+        kernel.provisioner.send_signal = recorded
+        papermill.execute_notebook(
+            notebook, tmp_path / "1.ipynb", kernel_name=KERNEL_NAME, km=kernel, progress_bar=False
+        )
+    assert signal.SIGINT not in signals
+    assert not kernel.has_kernel
