@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from csp import __version__, config, parameters
+from csp import __version__, config, lock, parameters
 from csp.errors import CspError
 from csp.manifest import Manifest
 
@@ -41,9 +41,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     """Arguments are checked, and an unchanged quarter answered, before the pipeline (papermill,
-    pandas) is imported: a typo or a rerun of the same inputs costs no seconds of imports."""
+    pandas) is imported: a typo or a rerun of the same inputs costs no seconds of imports. A rerun
+    with nothing to do still clears what a killed run left, unless a run is live."""
     request = parameters.check_run(args.plan, args.year, args.quarter, args.raw_dir)
     if not args.force and up_to_date(request):
+        lock.tidy(request.label, request.processed_folder, request.report_folder)
         dashboard = request.report_folder / "dashboard.html"
         print(f"csp: {request.label} is up to date: {config.shown(dashboard)} (--force to rerun)")
         return

@@ -48,3 +48,7 @@ class RunError(CspError):
         self.reason, self.notebook = reason, notebook
         message = reason if notebook is None else f"{reason} (see {notebook})"
         super().__init__(message)
+
+
+class RunInProgress(CspError):
+    """Another live run holds the lock of the same plan, year and quarter; names its pid and start."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -82,7 +83,7 @@ def build_index(reports_root: Path | None = None) -> Path:
         total=len(entries),
     )
     target = root / "index.html"
-    temporary = target.with_name(".index.html.tmp")
+    temporary = target.with_name(f".index.html.{os.getpid()}.tmp")  # runs of two quarters at once
     temporary.write_text(html, encoding="utf-8")
     temporary.replace(target)
     return target

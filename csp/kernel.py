@@ -68,6 +68,19 @@ def _wait_for_reply(client: BlockingKernelClient, msg_id: str, timeout: float) -
             return
 
 
+def stop_kernel(kernel: KernelManager) -> None:
+    """Stop an idle kernel with a shutdown request alone, and wait for it to exit.
+
+    Not `shutdown_kernel()`, which sends SIGINT before its request: papermill ends each notebook
+    with a kernel_info request, and when the signal lands before the kernel has left that handler,
+    ipykernel logs `ERROR | KeyboardInterrupt caught in kernel.` into the run's output (about 1 run
+    in 7). The kernel still gets SIGTERM, then SIGKILL, if it does not exit within
+    `shutdown_wait_time`."""
+    kernel.request_shutdown()
+    kernel.finish_shutdown()
+    kernel.cleanup_resources()
+
+
 class WarmKernel:
     """A kernel pinned to this interpreter, started and warmed on entry, shut down on exit.
 
@@ -132,7 +145,10 @@ class WarmKernel:
         if self.client is not None:
             self.client.stop_channels()
         if self.manager is not None and self.manager.has_kernel:
-            self.manager.shutdown_kernel(now=False)
+            if kind is not None and issubclass(kind, KeyboardInterrupt):
+                self.manager.shutdown_kernel(now=True)  # a cell may still run: stop it at once
+            else:
+                stop_kernel(self.manager)
         if self._previous_path is None:
             os.environ.pop("JUPYTER_PATH", None)
         else:

@@ -57,6 +57,10 @@ class RunRequest:
         return config.REPORTS_DIR / self.plan / self.year / f"Q{self.quarter}"
 
     @property
+    def processed_folder(self) -> Path:
+        return config.PROCESSED_DIR / self.plan / self.year / f"Q{self.quarter}"
+
+    @property
     def label(self) -> str:
         return f"{self.plan} {self.year} Q{self.quarter}"
 

@@ -4,9 +4,9 @@ replace the previous outputs, so a failed run never leaves a half-written report
 The three notebooks share one kernel, kept warm between steps with its namespace cleared before each
 step: each notebook still runs on its parameters and the previous step's files only, but the second
 and third neither start a kernel nor import the stack again. Each run builds in staging folders
-beside its final ones and swaps them in at the end. A failed run
-keeps its executed notebooks in `<report folder>.failed/` (the failing cell marked by papermill) and
-raises RunError naming that notebook.
+beside its final ones and swaps them in at the end, holding the quarter's lock (`csp.lock`)
+throughout. A failed run keeps its executed notebooks in `<report folder>.failed/` (the failing cell
+marked by papermill) and raises RunError naming that notebook.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
-from csp import __version__, config, export, index, processed, workbook
+from csp import __version__, config, export, index, lock, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
 from csp.kernel import KERNEL_NAME, WarmKernel
@@ -56,12 +56,29 @@ def run_quarter(
         raise RunError(
             f"no extracts folder at {display_path(run.raw_dir)} (give one with --raw-dir)"
         )
+    where = (run.plan.name, str(run.year), run.quarter)
+    processed_final = processed.run_dir(processed_root or config.PROCESSED_DIR, *where)
+    report_final = processed.run_dir(reports_root or config.REPORTS_DIR, *where)
+    with lock.hold(run.label, processed_final, report_final):
+        return _run_locked(
+            run, processed_final, report_final, reports_root, progress, started, kernel
+        )
+
+
+def _run_locked(
+    run: QuarterRun,
+    processed_final: Path,
+    report_final: Path,
+    reports_root: Path | None,
+    progress: Callable[[str], None],
+    started: float,
+    kernel: WarmKernel | None = None,
+) -> Path:
+    """The run proper, under the quarter's lock: build in staging folders, then swap them in."""
     name, fy, q = run.plan.name, str(run.year), run.quarter
-    processed_final = processed.run_dir(processed_root or config.PROCESSED_DIR, name, fy, q)
-    report_final = processed.run_dir(reports_root or config.REPORTS_DIR, name, fy, q)
     token = uuid.uuid4().hex[:8]
-    processed_stage = processed_final.with_name(f".{processed_final.name}.staging-{token}")
-    report_stage = report_final.with_name(f".{report_final.name}.staging-{token}")
+    processed_stage = lock.staging_dir(processed_final, token)
+    report_stage = lock.staging_dir(report_final, token)
     processed_stage.mkdir(parents=True)
     report_stage.mkdir(parents=True)
     parameters = {
@@ -151,7 +168,7 @@ def write_report_files(
         f"{run.plan.partnership}: Community Safety Plan dashboard {run.year.label} Q{run.quarter}"
     )
     export.export_html(report_stage / "03_dashboard.ipynb", report_stage / "dashboard.html", title)
-    shutil.copyfile(folder.statuses, report_stage / "statuses.csv")
+    workbook.write_statuses_csv(folder.statuses, report_stage / "statuses.csv")
     workbook.write_statuses_xlsx(folder.read_statuses(), report_stage / "statuses.xlsx", title)
     index.write_run_record(
         report_stage,
@@ -182,7 +199,7 @@ def _keep_failed(stage: Path, final: Path) -> Path:
 
 def _swap_in(stage: Path, final: Path) -> None:
     """Replace `final` with `stage` in two renames; the old folder is removed only afterwards."""
-    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    old = lock.aside_dir(final, uuid.uuid4().hex[:8])
     if final.exists():
         final.rename(old)
     stage.rename(final)

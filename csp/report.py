@@ -30,11 +30,23 @@ FILE_STATUS = {
     "missing": "missing",
     "unpublished": "not yet published",
 }
+NOTE_LIMIT = 1_000  # characters of a comment or note the dashboard shows; statuses.csv has them all
 
 
 def format_figure(value: float, measure: Measure) -> str:
     """A figure as the measure's kind writes it (counts, percentages, rates, supplied levels)."""
     return measure.metric.kind.format(value)
+
+
+def shortened(text: str, where: str | None = "statuses.csv", limit: int = NOTE_LIMIT) -> str:
+    """Text over `limit` characters cut at a word, saying so and where the whole is: a note pasted
+    from a long document must not make the dashboard too big to email."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    words = cut.rsplit(None, 1)[0]
+    kept = (words if len(words) > limit // 2 else cut).rstrip()
+    return f"{kept} … (shortened" + (f"; the full text is in {where})" if where else ")")
 
 
 def slug(text: str) -> str:
@@ -149,7 +161,7 @@ class Dashboard:
                         "id": measure.id,
                         "title": measure.title,
                         "cells": cells,
-                        "comment": "" if current is None else current["comment"],
+                        "comment": "" if current is None else shortened(current["comment"]),
                     }
                 )
             themes.append({"name": theme.name, "rows": rows})
@@ -189,7 +201,7 @@ class Dashboard:
                     "status": STATUS_LABELS[row["status"]],
                     "significance": _significance_cell(row),
                     "spc": row["spc_summary"],
-                    "reason": row["reason"],
+                    "reason": shortened(row["reason"]),
                 }
             )
         return TEMPLATES.get_template("theme.html.j2").render(
@@ -250,11 +262,11 @@ class Dashboard:
             missing.append(
                 f"{titles[source]}, {year} {span}".strip()
                 + f": {FILE_STATUS[state]}"
-                + (f" ({note})" if note else "")
+                + (f" ({shortened(note, None)})" if note else "")
             )
         missing += [
             f"{titles[row.source]}, {_period(row)}: partial, up to {row.last_month}"
-            + (f" ({row.note})" if row.note else "")
+            + (f" ({shortened(row.note, None)})" if row.note else "")
             for row in inventory.itertuples()
             if row.status == "partial"
         ]

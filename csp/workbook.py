@@ -1,11 +1,18 @@
-"""statuses.xlsx beside each dashboard: the numbers for readers who want them in Excel.
+"""statuses.xlsx and statuses.csv beside each dashboard: the numbers for readers who want them in a
+spreadsheet.
 
 Formatted for reading, not only for machines: header row frozen, columns sized to their content,
 each status cell worded ("On track") and coloured, so the colour is never the only signal.
+
+Both are safe to open: a note that starts like a formula (`=HYPERLINK(...)`) is text in the xlsx, and
+in the CSV a cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe,
+as OWASP advises against CSV injection. A plain number (`-3.5`, `-1e-05`) is left as it is: it
+computes nothing, and a figure must stay a figure.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -37,6 +44,23 @@ COLUMNS = {
     "comment": "Comment",
 }
 WIDEST = 60
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralised(cell: str) -> str:
+    """A CSV cell a spreadsheet would run as a formula, made text by a leading apostrophe."""
+    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+def write_statuses_csv(statuses_csv: Path, path: Path) -> Path:
+    """The processed statuses.csv for readers: cell for cell, with formula-like cells neutralised.
+    The processed file stays exact, for the steps and the notebooks that read it."""
+    table = pd.read_csv(statuses_csv, dtype=str, keep_default_na=False)
+    table.map(neutralised).to_csv(path, index=False, lineterminator="\n")
+    return path
 
 
 def write_statuses_xlsx(statuses: pd.DataFrame, path: Path, title: str) -> Path:

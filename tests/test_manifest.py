@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from csp import cli, config, manifest, pipeline
+from csp import cli, config, lock, manifest, pipeline
 from csp.manifest import Manifest
 
 Captured = pytest.CaptureFixture[str]
@@ -81,6 +81,7 @@ def reported(
     reports = tmp_path / "reports"
     shutil.copytree(stockton_run.reports_root, reports)
     monkeypatch.setattr(config, "REPORTS_DIR", reports)
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
     # The report was made from the shared sample: record the copy as its inputs.
     folder = reports / "stockton" / "2011-12" / "Q2"
     last = Manifest.read(folder)
@@ -125,6 +126,18 @@ def test_an_unchanged_quarter_is_up_to_date(reported: SimpleNamespace, capsys: C
     out = capsys.readouterr().out
     assert "stockton 2011-12 Q2 is up to date" in out and "dashboard.html" in out
     assert reported.runs == []
+
+
+def test_an_unchanged_quarter_still_clears_what_a_killed_run_left(
+    reported: SimpleNamespace, capsys: Captured
+) -> None:
+    staging = lock.staging_dir(config.REPORTS_DIR / "stockton" / "2011-12" / "Q2", "dead0001")
+    (staging / "clean").mkdir(parents=True)
+    (staging / "clean" / "people.parquet").write_bytes(b"person ids")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert "is up to date" in capsys.readouterr().out
+    assert not staging.exists()
+    assert not (config.PROCESSED_DIR / "stockton").exists()  # nothing made where nothing was
 
 
 def test_force_reruns_an_unchanged_quarter(reported: SimpleNamespace) -> None:

@@ -307,6 +307,51 @@ def test_analyst_comment_is_escaped_never_a_tag(make_dashboard: DashboardFactory
     assert "<script" not in html
 
 
+def test_a_long_note_is_shortened_in_the_dashboard(make_dashboard: DashboardFactory) -> None:
+    """A 550 KB note pasted into commentary.csv once made the dashboard 1.18 MB: too big to email."""
+    note = "Partner narrative, pasted whole. " * 17_000
+    html = make_dashboard(comments={("5.2", 2): note}).status_table()
+    assert len(html.encode("utf-8")) < 50_000
+    assert note[:400] in html
+    assert "… (shortened; the full text is in statuses.csv)" in html
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("short note", "short note"),
+        ("x" * 10, "x" * 10),
+        ("one two three four", "one two … (shortened; the full text is in statuses.csv)"),
+        ("abcdefghijkl", "abcdefghij … (shortened; the full text is in statuses.csv)"),
+    ],
+)
+def test_shortened_cuts_at_a_word_and_says_so(text: str, shown: str) -> None:
+    assert report.shortened(text, limit=10) == shown
+
+
+def test_a_long_availability_note_is_shortened_in_data_quality(
+    make_dashboard: DashboardFactory,
+) -> None:
+    note = "Not yet published by the provider. " * 100
+    inventory = pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(extracts.INVENTORY_COLUMNS, ""),
+                "source": "ndtms_clients",
+                "year": "2011-12",
+                "quarter": "Q2",
+                "status": "unpublished",
+                "note": note,
+                "rows_read": "0",
+                "rows_kept": "0",
+            }
+        ]
+    )
+    html = make_dashboard(inventory=inventory).data_quality()
+    assert note not in html and note[:500] in html
+    assert "… (shortened)" in html
+
+
 # --- theme section ------------------------------------------------------------------------------
 
 

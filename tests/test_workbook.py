@@ -202,3 +202,48 @@ def test_a_comment_starting_with_equals_stays_text(statuses: pd.DataFrame, tmp_p
     cell = column_of(sheet, "comment")[0]
     assert cell.data_type == "s"
     assert cell.value == note
+
+
+# --- statuses.csv ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown"),
+    [
+        ('=HYPERLINK("http://example.com","Click")', '\'=HYPERLINK("http://example.com","Click")'),
+        ("+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("-77 (34.8%) fewer crimes", "'-77 (34.8%) fewer crimes"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1+1", "'\t=1+1"),
+        ("\r=1+1", "'\r=1+1"),
+        ("-inf", "'-inf"),
+        ("-3.5", "-3.5"),
+        ("-174", "-174"),
+        ("+5", "+5"),
+        ("-1e-05", "-1e-05"),
+        ("0.0123", "0.0123"),
+        ("Reduced by 5%", "Reduced by 5%"),
+        ("", ""),
+    ],
+)
+def test_csv_cells_that_start_like_a_formula_are_neutralised(cell: str, shown: str) -> None:
+    """OWASP's advice for CSV files, for text: a plain number, negative or not, stays a number."""
+    assert workbook.neutralised(cell) == shown
+
+
+def test_statuses_csv_for_readers_changes_formula_cells_only(
+    statuses: pd.DataFrame, tmp_path: Path
+) -> None:
+    notes = ['=HYPERLINK("http://example.com","Click here"), a note', 'line one\nline two, "q"']
+    notes.append("A whole document pasted in. " * 20_000)  # over the csv module's field limit
+    table = statuses.assign(comment=notes, baseline=[-3.5, 41.0, float("nan")])
+    exact = tmp_path / "processed.csv"
+    table.to_csv(exact, index=False)
+    written = workbook.write_statuses_csv(exact, tmp_path / "statuses.csv")
+    before, after = exact.read_text(encoding="utf-8"), written.read_text(encoding="utf-8")
+    assert after == before.replace('"=HYPERLINK', "\"'=HYPERLINK", 1)  # the rest byte for byte
+    read = pd.read_csv(written, dtype={"measure_id": str})
+    assert read["comment"][0] == "'" + notes[0]
+    assert read["comment"][1] == notes[1]
+    assert read["baseline"][0] == -3.5 and read["actual"].dtype.kind == "f"
