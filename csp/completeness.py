@@ -101,7 +101,9 @@ def source_months(
     months = _months_of(spec, files)
     counts = table["_month"].astype(object).value_counts() if len(table) else pd.Series(dtype=int)
     dates = table.groupby(table["_month"].astype(object))["_date"].agg(["min", "max"])
-    doubts = {d.month: d for d in _doubts(spec, table, files, months, counts, plan)}
+    doubts: dict[str, Doubt] = {}
+    for doubt in _doubts(spec, table, files, months, counts, plan):
+        doubts.setdefault(doubt.month, doubt)  # the weightiest, found first
     rows = []
     for month in months:
         expected = expected_volume(month, months, counts)

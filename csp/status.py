@@ -211,9 +211,9 @@ def judge_baseline(j: Judgement) -> str:
 
 def judge_completeness(j: Judgement) -> str:
     """No month the figure rests on (this year's, the baseline's) may look incomplete, unless the
-    analyst accepted it: a partial extract must never move a status silently."""
-    base = list(range(12)) if j.measure.baseline == "whole_year" else j.positions
-    months = j.month_names(j.positions) + j.month_names(base, j.baseline_year)
+    analyst accepted it: a partial extract must never move a status silently. The whole baseline
+    year counts, as for its coverage: it sets the control limits as well as the comparison."""
+    months = j.month_names(j.positions) + j.month_names(list(range(12)), j.baseline_year)
     metrics = (j.measure.metric, *j.measure.context.values())
     reasons = list(dict.fromkeys(r for m in metrics for r in j.doubts.reasons(m, months)))
     if len(reasons) > 3:
