@@ -7,7 +7,7 @@ read; data-quality facts (`csp.quality`) record what cleaning left out or change
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +33,9 @@ class Cleaned:
     tables: dict[str, pd.DataFrame]
     inventory: pd.DataFrame
     log: pd.DataFrame
-    completeness: pd.DataFrame
+    completeness: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=completeness.COLUMNS)
+    )
 
 
 def expected_files(

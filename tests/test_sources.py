@@ -97,19 +97,15 @@ def test_police_uk_columns_are_fixed_and_its_files_monthly() -> None:
 # --- facts -----------------------------------------------------------------------------------------
 
 
-def test_the_facts_table_holds_every_code_with_its_wording() -> None:
-    assert list(FACTS) == [
-        "blank_lines",
-        "spaces_trimmed",
-        "duplicates_dropped",
-        "ward_spelling_matched",
-        "ward_not_recognised",
-        "no_ward",
-        "outside_period",
-        "no_location",
-        "outside_area",
-        "resent",
-    ]
+def test_every_fact_code_is_recorded_somewhere_and_an_unknown_one_is_refused() -> None:
+    """Facts are recorded by code and worded from the one table in csp.quality: no wording for a
+    code nothing records, and no code without wording."""
+    engine = [p for p in (config.PROJECT_ROOT / "csp").rglob("*.py") if p.name != "quality.py"]
+    source = "\n".join(p.read_text(encoding="utf-8") for p in engine)
+    assert [code for code in FACTS if f'"{code}"' not in source] == []
+    assert all(wording.strip() for wording in FACTS.values())
+    with pytest.raises(ValueError, match="unknown data-quality fact 'typo'"):
+        Facts().add("typo", "police_crime", "police_crime.csv", 3)
     # The wording analysts and board members already read.
     assert FACTS["blank_lines"] == "blank lines skipped"
     assert FACTS["no_location"] == "rows with no location (in no area measure)"
