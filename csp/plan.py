@@ -66,7 +66,9 @@ class ColumnSpec:
 class ExtractSpec:
     """An extract: its source (a name in csp.sources.SOURCES), files, columns, how rows are dated.
 
-    `options` is the source's own options model, validated when the plan is loaded.
+    `options` is the source's own options model, validated when the plan is loaded. `show_values`
+    are the columns whose values a report may print (an unrecognised ward, an unreadable date): the
+    plan's `show_values`, or every column of a source of public data; any other value is masked.
     """
 
     name: str
@@ -80,6 +82,12 @@ class ExtractSpec:
     options: BaseModel
     snapshot: bool = False
     date_format: str = "%d/%m/%Y"
+    show_values: frozenset[str] = frozenset()
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """The columns of person and record IDs, pseudonymised as they are cleaned."""
+        return tuple(name for name, column in self.columns.items() if column.type == "id")
 
 
 @dataclass(frozen=True)
@@ -333,6 +341,7 @@ class ExtractEntry(Entry):
     snapshot: bool = False
     date_format: Text = "%d/%m/%Y"
     options: dict[str, Any] = {}
+    show_values: Names = ()  # columns whose values are safe to show in reports; none by default
 
 
 class ConditionRule(Entry):
@@ -662,6 +671,7 @@ class _Resolver:
         for key, column in (("id", entry.id), ("date", entry.date)):
             if column is not None and column not in columns:
                 raise self.fail((*loc, key), f"'{column}' is not one of the extract's columns")
+        shown = self.show_values(source, entry, columns, (*loc, "show_values"))
         plan_dates_rows = source.fixed_columns() is None
         if plan_dates_rows and not entry.snapshot and entry.date is None:
             raise self.fail(loc, "'date' is required unless the extract is a snapshot")
@@ -677,7 +687,20 @@ class _Resolver:
             options=options,
             snapshot=entry.snapshot,
             date_format=entry.date_format,
+            show_values=shown,
         )
+
+    def show_values(
+        self, source: Source, entry: ExtractEntry, columns: dict[str, ColumnSpec], loc: Loc
+    ) -> frozenset[str]:
+        """The columns whose values reports may show: public data's all; else those the plan
+        lists, which must be columns, and not of IDs."""
+        for name in entry.show_values:
+            if name not in columns:
+                raise self.fail(loc, f"'{name}' is not one of the extract's columns")
+            if columns[name].type == "id":
+                raise self.fail(loc, f"'{name}' holds IDs, which are never shown")
+        return frozenset(columns if source.public_values else entry.show_values)
 
     def columns(self, source: Source, entry: ExtractEntry, loc: Loc) -> dict[str, ColumnSpec]:
         """The source's fixed columns, or the columns the plan lists for a partner's file."""
@@ -802,8 +825,21 @@ class _Figure:
                 )
         return str(name)
 
+    def named(self, name: Any, loc: Loc) -> str:
+        """A column whose values the plan names (a filter) or the report shows (top, breakdown):
+        not a column of IDs, whose values are pseudonyms by the time a figure is counted."""
+        column = self.column(name, loc)
+        for spec in self.specs:
+            if column in spec.id_columns:
+                raise self.resolver.fail(
+                    self.loc + loc,
+                    f"'{column}' holds IDs (pseudonymised as extract '{spec.name}' is cleaned): "
+                    "a figure may count them, not name or show their values",
+                )
+        return column
+
     def columns(self, names: Iterable[str], loc: Loc) -> tuple[str, ...]:
-        return tuple(self.column(name, loc) for name in names)
+        return tuple(self.named(name, loc) for name in names)
 
     def top(self, entry: TopEntry) -> TopSpec:
         return TopSpec(n=entry.n, by=self.columns(entry.by, ("top", "by")))
@@ -820,7 +856,7 @@ class _Figure:
         """Each column's rule; each extract's source checks and widens the values it names."""
         result = []
         for name, rule in where.items():
-            column = self.column(name, loc)
+            column = self.named(name, loc)
             values, negate = rule, False
             if isinstance(rule, ConditionRule):
                 values, negate = self.group(rule, column, (*loc, column)), rule.not_ is not None
