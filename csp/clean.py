@@ -2,6 +2,8 @@
 
 Sources (`csp.sources`) know their files; typed columns (`csp.columns`) say how partner cells are
 read; data-quality facts (`csp.quality`) record what cleaning left out or changed, for the report.
+Columns of person and record IDs leave cleaning as pseudonyms (`csp.pseudonym`), so no ID reaches
+the processed folder.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from csp import completeness, extracts
+from csp import completeness, extracts, pseudonym
 from csp.extracts import ExtractFile
 from csp.manifest import sha256_of
 from csp.periods import FinancialYear
@@ -93,6 +95,8 @@ def clean_files(
             file.sha256 = digest
     table["_file"] = file_column(files, [f.rows_read for f in files])
     table = source.clean(table, files, spec, plan, facts)
+    for column in spec.id_columns:  # before anything else sees them
+        table[column] = pseudonym.pseudonyms(table[column])
     kept = table["_file"].value_counts()
     for file in files:
         file.rows_kept = int(kept.get(extracts.display_path(file.path), 0))

@@ -22,7 +22,7 @@ import pandas as pd
 
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile, display_path
-from csp.quality import Facts
+from csp.quality import Facts, mask
 
 if TYPE_CHECKING:
     from csp.plan import ColumnSpec, ExtractSpec
@@ -131,9 +131,12 @@ class Batch:
         return table.drop(columns=FILE_NO)
 
     def fail(self, table: pd.DataFrame, bad: pd.Series, problem: str, column: str) -> ExtractError:
-        """The first bad row, in file order, named by its file, line and column."""
+        """The first bad row, in file order, named by its file, line and column; its value is shown
+        masked unless the column's values may be shown (the message reaches the failed notebook)."""
         position = bad.idxmax()
         value = table.loc[position, column] if column in table.columns else ""
+        if column not in self.spec.show_values:
+            value = mask(value)
         return ExtractError(
             self.files[int(table.loc[position, FILE_NO])].path,
             problem.format(value=value),
@@ -142,9 +145,15 @@ class Batch:
         )
 
     def count(
-        self, code: str, table: pd.DataFrame, rows: object, details: pd.Series | None = None
+        self,
+        code: str,
+        table: pd.DataFrame,
+        rows: object,
+        details: pd.Series | None = None,
+        shown: pd.Series | None = None,
     ) -> None:
-        """Add a fact per file: how many of `rows` (a mask or a count per row of `table`) it has."""
+        """Add a fact per file: how many of `rows` (a mask or a count per row of `table`) it has;
+        `details` and `shown` (by file name) are its values as sent and as a report may show them."""
         weights = np.asarray(rows, dtype="float64")
         if not weights.any():
             return
@@ -152,8 +161,17 @@ class Batch:
         for number in np.flatnonzero(per_file):
             name = self.names[number]
             detail = "" if details is None else str(details.get(name, ""))
+            safe = None if shown is None else str(shown.get(name, ""))
             month = self.files[number].first_month if self.monthly else ""
-            self.facts.add(code, self.spec.name, name, int(per_file[number]), detail, month)
+            self.facts.add(code, self.spec.name, name, int(per_file[number]), detail, month, safe)
+
+    def shown(self, column: str, values: pd.Series) -> pd.Series:
+        """`values` of `column` as a report may show them: as they are where the plan says the
+        column's values are safe to show, else each as its mask."""
+        text = values.astype(str)
+        if column in self.spec.show_values:
+            return text
+        return by_distinct(text, lambda distinct: "'" + distinct.map(mask) + "'")
 
     def file_attribute(self, table: pd.DataFrame, attribute: str) -> np.ndarray:
         """Each row's file's `attribute` (first_month, last_month), as a numpy array."""
@@ -246,7 +264,11 @@ def typed(
     """One column read as its plan type; an empty cell where a value is needed names its row."""
     values = table[column.name]
     empty = (values.isna() | (values == "")).astype(bool)
-    must_have = column.type in ("id", "date", "month") or (column.required and column.type != "str")
+    must_have = (
+        column.type in ("date", "month")
+        or (column.required and column.type != "str")
+        or column.name == batch.spec.id  # a record's reference: a re-sent copy is found by it
+    )
     if must_have and empty.any():
         raise batch.fail(table, empty, f"{column.type} value is empty", column.name)
     if column.type == "date":
@@ -312,12 +334,15 @@ def _wards(
     canonical = by_distinct(as_text(values), lambda v: ward_keys(v).map(wards)).astype(object)
     renamed = canonical.notna() & (canonical != values)
     if renamed.any():
-        pairs = values[renamed].astype(str) + " -> " + canonical[renamed].astype(str)
-        batch.count("ward_spelling_matched", table, renamed, _listed(pairs, files[renamed]))
+        sent, ward = values[renamed], " -> " + canonical[renamed].astype(str)
+        pairs = sent.astype(str) + ward, batch.shown(column.name, sent) + ward
+        listed = [_listed(text, files[renamed]) for text in pairs]
+        batch.count("ward_spelling_matched", table, renamed, *listed)
     unknown = canonical.isna() & ~empty
     if unknown.any():
-        names = values[unknown].astype(str)
-        batch.count("ward_not_recognised", table, unknown, _listed(names, files[unknown]))
+        names = values[unknown], batch.shown(column.name, values[unknown])
+        listed = [_listed(text.astype(str), files[unknown]) for text in names]
+        batch.count("ward_not_recognised", table, unknown, *listed)
     batch.count("no_ward", table, empty)
     return canonical.astype("string")
 

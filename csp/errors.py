@@ -41,6 +41,10 @@ class ExtractError(CspError):
         super().__init__(f"{', '.join(where)}: {problem}")
 
 
+class KeyFileError(CspError):
+    """The pseudonymisation key cannot be read or made; the message names the file."""
+
+
 class RunError(CspError):
     """A pipeline run failed; carries the executed notebook that shows where."""
 

@@ -78,7 +78,9 @@ class CompletenessRule:
 class ExtractSpec:
     """An extract: its source (a name in csp.sources.SOURCES), files, columns, how rows are dated.
 
-    `options` is the source's own options model, validated when the plan is loaded.
+    `options` is the source's own options model, validated when the plan is loaded. `show_values`
+    are the columns whose values a report may print (an unrecognised ward, an unreadable date): the
+    plan's `show_values`, or every column of a source of public data; any other value is masked.
     """
 
     name: str
@@ -93,6 +95,12 @@ class ExtractSpec:
     snapshot: bool = False
     date_format: str = "%d/%m/%Y"
     completeness: CompletenessRule = CompletenessRule()
+    show_values: frozenset[str] = frozenset()
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """The columns of person and record IDs, pseudonymised as they are cleaned."""
+        return tuple(name for name, column in self.columns.items() if column.type == "id")
 
 
 @dataclass(frozen=True)
@@ -372,6 +380,7 @@ class ExtractEntry(Entry):
     date_format: Text = "%d/%m/%Y"
     options: dict[str, Any] = {}
     completeness: CompletenessEntry = CompletenessEntry()
+    show_values: Names = ()  # columns whose values are safe to show in reports; none by default
 
 
 class ConditionRule(Entry):
@@ -701,6 +710,7 @@ class _Resolver:
         for key, column in (("id", entry.id), ("date", entry.date)):
             if column is not None and column not in columns:
                 raise self.fail((*loc, key), f"'{column}' is not one of the extract's columns")
+        shown = self.show_values(source, entry, columns, (*loc, "show_values"))
         plan_dates_rows = source.fixed_columns() is None
         if plan_dates_rows and not entry.snapshot and entry.date is None:
             raise self.fail(loc, "'date' is required unless the extract is a snapshot")
@@ -721,7 +731,20 @@ class _Resolver:
                 entry.completeness.min_expected,
                 tuple(entry.completeness.accept.items()),
             ),
+            show_values=shown,
         )
+
+    def show_values(
+        self, source: Source, entry: ExtractEntry, columns: dict[str, ColumnSpec], loc: Loc
+    ) -> frozenset[str]:
+        """The columns whose values reports may show: public data's all; else those the plan
+        lists, which must be columns, and not of IDs."""
+        for name in entry.show_values:
+            if name not in columns:
+                raise self.fail(loc, f"'{name}' is not one of the extract's columns")
+            if columns[name].type == "id":
+                raise self.fail(loc, f"'{name}' holds IDs, which are never shown")
+        return frozenset(columns if source.public_values else entry.show_values)
 
     def columns(self, source: Source, entry: ExtractEntry, loc: Loc) -> dict[str, ColumnSpec]:
         """The source's fixed columns, or the columns the plan lists for a partner's file."""
@@ -858,8 +881,21 @@ class _Figure:
                 )
         return str(name)
 
+    def named(self, name: Any, loc: Loc) -> str:
+        """A column whose values the plan names (a filter) or the report shows (top, breakdown):
+        not a column of IDs, whose values are pseudonyms by the time a figure is counted."""
+        column = self.column(name, loc)
+        for spec in self.specs:
+            if column in spec.id_columns:
+                raise self.resolver.fail(
+                    self.loc + loc,
+                    f"'{column}' holds IDs (pseudonymised as extract '{spec.name}' is cleaned): "
+                    "a figure may count them, not name or show their values",
+                )
+        return column
+
     def columns(self, names: Iterable[str], loc: Loc) -> tuple[str, ...]:
-        return tuple(self.column(name, loc) for name in names)
+        return tuple(self.named(name, loc) for name in names)
 
     def top(self, entry: TopEntry) -> TopSpec:
         return TopSpec(n=entry.n, by=self.columns(entry.by, ("top", "by")))
@@ -876,7 +912,7 @@ class _Figure:
         """Each column's rule; each extract's source checks and widens the values it names."""
         result = []
         for name, rule in where.items():
-            column = self.column(name, loc)
+            column = self.named(name, loc)
             values, negate = rule, False
             if isinstance(rule, ConditionRule):
                 values, negate = self.group(rule, column, (*loc, column)), rule.not_ is not None

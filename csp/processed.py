@@ -123,8 +123,11 @@ class RunFolder:
         return read_text_csv(self.inventory)
 
     def read_cleaning_log(self) -> pd.DataFrame:
+        """The facts; a log written before facts kept `shown` shows none of its values."""
         log = read_text_csv(self.cleaning_log)
         log["rows"] = log["rows"].astype(int)
+        if "shown" not in log.columns:
+            log["shown"] = ""
         return log
 
     def read_commentary(self) -> pd.DataFrame:

@@ -2,6 +2,12 @@
 
 One table holds every code and its wording, so the report never reads meaning out of a sentence and an
 analyst opening cleaning_log.csv still reads the sentence.
+
+A fact that names values keeps them twice: `detail`, as the extract had them, stays in
+cleaning_log.csv in the processed folder, for the analyst putting the extract right; `shown` is what a
+report may print. Partners type names, addresses and dates of birth into the wrong cell, so a value is
+shown only where its column's values are safe to show (police.uk's public data, or the columns a plan
+lists in an extract's `show_values`); any other is shown as a mask, `'J… (24 chars)'`.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ FACTS = {
     "looks_incomplete": "months that look incomplete (the measures they feed show no data)",
     "accepted_incomplete": "months that look incomplete, accepted by the analyst as real",
 }
-FACT_COLUMNS = ["source", "file", "month", "code", "change", "rows", "detail"]
+FACT_COLUMNS = ["source", "file", "month", "code", "change", "rows", "detail", "shown"]
 ALL_FILES = "(all files)"
 
 
@@ -38,7 +44,8 @@ class Fact:
     file: str
     rows: int
     month: str = ""  # the month of a month-by-month file; blank for a file spanning several
-    detail: str = ""
+    detail: str = ""  # the values concerned, as the extract had them ('; ' between them)
+    shown: str = ""  # the same as a report may show them: each value, or its mask
 
     def __post_init__(self) -> None:
         if self.code not in FACTS:
@@ -59,9 +66,19 @@ class Facts:
     entries: list[Fact] = field(default_factory=list)
 
     def add(
-        self, code: str, source: str, file: str, rows: int, detail: str = "", month: str = ""
+        self,
+        code: str,
+        source: str,
+        file: str,
+        rows: int,
+        detail: str = "",
+        month: str = "",
+        shown: str | None = None,
     ) -> None:
-        fact = Fact(code, source, file, int(rows), month, detail)
+        """A fact about `rows` rows; `shown` is `detail` unless its values may not be shown."""
+        fact = Fact(
+            code, source, file, int(rows), month, detail, detail if shown is None else shown
+        )
         if fact.rows:
             self.entries.append(fact)
 
@@ -74,3 +91,18 @@ class Facts:
     def table(self) -> pd.DataFrame:
         """The rows of cleaning_log.csv."""
         return pd.DataFrame([f.as_row() for f in self.entries], columns=FACT_COLUMNS)
+
+
+def mask(value: object) -> str:
+    """A value that may not be shown, as a report shows it: its first character and its length
+    (`J… (24 chars)`), enough to find it in the extract, too little to tell who it is."""
+    text = str(value)
+    return f"{text[:1]}… ({len(text)} char{'' if len(text) == 1 else 's'})"
+
+
+def masked(count: int, example: str = "") -> str:
+    """The values of a fact that may not be shown: how many, and one as its mask."""
+    values = f"{count} value{'' if count == 1 else 's'}"
+    if not example:
+        return values
+    return f"{values}, {example}" if count == 1 else f"{values}, e.g. {example}"

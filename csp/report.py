@@ -17,7 +17,7 @@ from csp import __version__, charts, config
 from csp.html import TEMPLATES
 from csp.periods import month_label, quarter_end_label
 from csp.plan import Measure, Plan, Theme
-from csp.quality import FACTS
+from csp.quality import FACTS, masked
 from csp.runs import QuarterRun, source_commit
 from csp.sources import SOURCES
 from csp.status import STATUS_LABELS
@@ -373,15 +373,29 @@ def _quality_facts(
     for (source, code), group in with_detail.groupby(["source", "code"], sort=False):
         if code == "spaces_trimmed":  # its detail only says the rows were cells
             continue
-        values = sorted({part for text in group["detail"] for part in text.split("; ")})
         details.append(
             {
                 "title": titles.get(source, source),
                 "change": FACTS[code],
-                "detail": "; ".join(values),
+                "detail": _shown_values(group),
             }
         )
     return changes, details
+
+
+def _shown_values(facts: pd.DataFrame) -> str:
+    """The values one kind of fact names, over its files: listed where they may be shown, else how
+    many and one mask (the values themselves stay in cleaning_log.csv, in the processed folder)."""
+    shown = sorted({part for text in facts["shown"] for part in _parts(text)})
+    if facts["shown"].equals(facts["detail"]):
+        return "; ".join(shown)
+    sent = {part for text in facts["detail"] for part in _parts(text)}
+    return masked(len(sent), shown[0] if shown else "")
+
+
+def _parts(text: object) -> list[str]:
+    """A fact's values, listed '; ' apart (see csp.quality.Fact)."""
+    return [part for part in str(text).split("; ") if part] if isinstance(text, str) else []
 
 
 def _significance_text(row: pd.Series) -> str:

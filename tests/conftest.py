@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
+import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
 
 import pytest
 
 from csp import config
+
+# Tests never read or make the analyst's pseudonymisation key: one made for this session, in a
+# folder of its own (runs' kernels inherit the variable), gone when the session ends.
+_KEY_DIR = tempfile.mkdtemp(prefix="csp-test-key-")
+atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
+os.environ["CSP_KEY_FILE"] = str(Path(_KEY_DIR) / "pseudonym.key")
 
 
 def load_generator() -> ModuleType:

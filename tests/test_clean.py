@@ -145,9 +145,28 @@ def test_ward_spellings_matched_unknown_kept_as_na_and_logged(
     assert matched["rows"] == 2  # the double space went with the stray spaces, before matching
     assert "Mandale & Victoria -> Mandale and Victoria" in str(matched["detail"])
     assert "STOCKTON TOWN CENTRE -> Stockton Town Centre" in str(matched["detail"])
+    assert "'M… (18 chars)' -> Mandale and Victoria" in str(matched["shown"])
+    assert "Mandale & Victoria" not in str(matched["shown"])
     [unknown] = log_rows(log, "wards not recognised (kept for borough totals, in no ward)")
     assert (unknown["rows"], unknown["detail"]) == (1, "Not Known")
+    assert unknown["shown"] == "'N… (9 chars)'"  # the report's version: a mask
     assert log_rows(log, "rows with no ward (kept for borough totals)") == []
+
+
+def test_values_of_columns_the_plan_shows_are_shown_as_they_are(
+    plan: Plan, wards: dict[str, str], tmp_path: Path
+) -> None:
+    spec = replace(plan.extracts["section27"], show_values=frozenset({"ward", "issued_date"}))
+    raw = raw_frame(spec, [notice("S1", ward="Not Known"), notice("S2", ward="MANDALE & victoria")])
+    log = Facts()
+    columns.clean_extract(raw, spec, [extract_file(spec, tmp_path)], wards, log)
+    [unknown] = log_rows(log, "wards not recognised (kept for borough totals, in no ward)")
+    assert unknown["shown"] == unknown["detail"] == "Not Known"
+    [matched] = log_rows(log, "ward spellings matched to the plan's wards")
+    assert matched["shown"] == matched["detail"] == "MANDALE & victoria -> Mandale and Victoria"
+    bad = raw_frame(spec, [notice("S3", date="2011-04-05")])
+    with pytest.raises(ExtractError, match="'2011-04-05' is not a date"):
+        columns.clean_extract(bad, spec, [extract_file(spec, tmp_path)], wards, Facts())
 
 
 def test_optional_ward_left_empty_is_kept_and_logged(
@@ -234,7 +253,8 @@ def test_unreadable_date_names_file_original_line_and_header(
         columns.clean_extract(raw, spec, [file], wards, Facts())
     error = caught.value
     assert (error.path, error.row, error.column) == (file.path, 5, "Date Issued")
-    assert "'2011-04-05'" in error.problem and "dd/mm/yyyy" in error.problem
+    assert "'2… (10 chars)'" in error.problem and "dd/mm/yyyy" in error.problem
+    assert "2011-04-05" not in str(error)  # a date typed wrongly may be someone's date of birth
     assert "05/04/2011" in error.problem  # an example in the expected form
 
 
@@ -278,7 +298,8 @@ def test_bad_flag_names_row_and_header(plan: Plan, wards: dict[str, str], tmp_pa
         columns.clean_extract(raw, spec, [file], wards, Facts())
     error = caught.value
     assert (error.path, error.row, error.column) == (file.path, 3, "Domestic Abuse")
-    assert "'maybe'" in error.problem and "Y or N" in error.problem
+    assert "'m… (5 chars)'" in error.problem and "Y or N" in error.problem
+    assert "maybe" not in str(error)
 
 
 def test_empty_required_flag_is_refused(plan: Plan, wards: dict[str, str], tmp_path: Path) -> None:

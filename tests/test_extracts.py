@@ -351,6 +351,23 @@ def test_read_extract_missing_required_column_names_file_header_and_row_1(
     assert str(path) in message and "row 1" in message and "'Offence Group'" in message
 
 
+def test_a_file_without_its_header_row_is_refused_without_printing_its_first_record(
+    stockton: Plan, tmp_path: Path
+) -> None:
+    path = tmp_path / "section27.csv"
+    path.write_text(
+        "S27-1,05/04/2011,Jane Ramsbottom,14 Acacia Avenue\n"
+        "Notice Ref,Date Issued,Ward,Location\n",  # the header, pasted below by hand
+        encoding="utf-8",
+    )
+    with pytest.raises(ExtractError) as caught:
+        partner.read_extract(path, stockton.extracts["section27"])
+    message = str(caught.value)
+    assert "missing required column 'Notice Ref'" in message
+    assert "(found: 'S… (5 chars)', '0… (10 chars)', 'J… (15 chars)', '1… (16 chars)')" in message
+    assert "Ramsbottom" not in message and "S27-1" not in message
+
+
 def test_read_extract_optional_column_absent_is_filled_with_empty_text(
     stockton: Plan, tmp_path: Path
 ) -> None:

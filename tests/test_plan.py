@@ -471,6 +471,72 @@ def test_police_uk_has_fixed_columns_and_its_crime_types(tmp_path: Path) -> None
     )
 
 
+# --- what may be shown, and IDs ------------------------------------------------------------------
+
+
+def test_values_are_shown_only_for_the_columns_a_plan_lists(tmp_path: Path) -> None:
+    data = minimal_plan()
+    assert load_plan(write_plan(tmp_path, data)).extracts["crime"].show_values == frozenset()
+    data["extracts"]["crime"]["show_values"] = ["ward", "planned"]
+    spec = load_plan(write_plan(tmp_path, data)).extracts["crime"]
+    assert spec.show_values == {"ward", "planned"}
+    assert spec.id_columns == ("ref",)
+    data["extracts"]["crime"]["show_values"] = "ward"  # a list of one may be written bare
+    assert load_plan(write_plan(tmp_path, data)).extracts["crime"].show_values == {"ward"}
+
+
+def test_police_uk_values_are_public_and_shown(stockton: Plan) -> None:
+    city = load_plan("city-of-london")
+    spec = city.extracts["street_crime"]
+    assert spec.show_values == set(spec.columns) and spec.id_columns == ()
+    assert stockton.extracts["police_crime"].show_values == {"offence_group", "offence_subgroup"}
+
+
+def test_stockton_types_every_person_and_record_id_as_an_id(stockton: Plan) -> None:
+    ids = {(name, c) for name, spec in stockton.extracts.items() for c in spec.id_columns}
+    for name, spec in stockton.extracts.items():
+        for column in spec.columns:
+            if column.endswith(("_id", "_ref")):
+                assert (name, column) in ids, f"{name}.{column} is not pseudonymised"
+
+
+@pytest.mark.parametrize(
+    ("shown", "problem"),
+    [
+        ("wards", "'wards' is not one of the extract's columns"),
+        ("ref", "'ref' holds IDs, which are never shown"),
+    ],
+)
+def test_show_values_names_columns_other_than_ids(tmp_path: Path, shown: str, problem: str) -> None:
+    message = load_error(tmp_path, lambda d: d["extracts"]["crime"].update(show_values=[shown]))
+    assert message == f"mini.yml: extracts.crime.show_values: {problem}"
+
+
+@pytest.mark.parametrize(
+    ("change", "entry"),
+    [
+        ({"where": {"offender": ["P-1"]}}, "where"),
+        ({"top": {"n": 3, "by": ["offender"]}}, "top.by"),
+        ({"breakdown": {"by": ["offender"]}}, "breakdown.by"),
+    ],
+)
+def test_a_figure_counts_ids_but_never_names_them(
+    tmp_path: Path, change: dict[str, Any], entry: str
+) -> None:
+    """IDs are pseudonyms by the time a figure is counted: a filter on them would match nothing."""
+
+    def ids(data: dict[str, Any]) -> None:
+        data["extracts"]["crime"]["columns"]["offender"]["type"] = "id"
+        first_measure(data)["metric"].update(change)
+
+    message = load_error(tmp_path, ids)
+    assert message.startswith(f"mini.yml: measure 5.1.metric.{entry}: 'offender' holds IDs")
+    data = minimal_plan()
+    data["extracts"]["crime"]["columns"]["offender"]["type"] = "id"
+    first_measure(data)["metric"].update(kind="repeat", subject="offender", min_records=2)
+    assert load_plan(write_plan(tmp_path, data)).measures[0].metric.options.subject == "offender"
+
+
 def test_bad_yaml_syntax(tmp_path: Path) -> None:
     path = tmp_path / "broken.yml"
     path.write_text("plan: broken\nyears: [2011-12\nthemes: []\n", encoding="utf-8")

@@ -437,6 +437,7 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
                 "change": "ward spellings matched to the plan's wards",
                 "rows": 3,
                 "detail": "Hardwick <i>ward</i> -> Hardwick",
+                "shown": "Hardwick <i>ward</i> -> Hardwick",  # a column the plan shows
             }
         ],
         columns=FACT_COLUMNS,
@@ -447,6 +448,43 @@ def test_data_quality_escapes_availability_notes_and_cleaning_details(
     assert "Hardwick &lt;i&gt;ward&lt;/i&gt;" in html
     assert "<i>" not in html
     assert "1,200" in html
+
+
+def _ward_facts(*facts: tuple[str, str, str]) -> pd.DataFrame:
+    """cleaning_log rows of unrecognised wards: (file, detail, shown)."""
+    return pd.DataFrame(
+        [
+            {
+                "source": "police_asb",
+                "file": file,
+                "month": "",
+                "code": "ward_not_recognised",
+                "change": "(wording changes freely)",
+                "rows": 2,
+                "detail": detail,
+                "shown": shown,
+            }
+            for file, detail, shown in facts
+        ],
+        columns=FACT_COLUMNS,
+    )
+
+
+def test_data_quality_counts_masked_values_over_files_and_never_prints_them(
+    make_dashboard: DashboardFactory,
+) -> None:
+    name = "John Smith, 12 High Street"
+    log = _ward_facts(
+        ("q1.csv", f"{name}; Not Known", "'J… (26 chars)'; 'N… (9 chars)'"),
+        ("q2.csv", "Not Known", "'N… (9 chars)'"),  # the same value again: not counted twice
+    )
+    html = make_dashboard(cleaning_log=log).data_quality()
+    assert "wards not recognised" in html
+    assert "2 values, e.g. &#39;J… (26 chars)&#39;" in html
+    assert "John" not in html and "Not Known" not in html
+    log = _ward_facts(("q1.csv", name, ""))  # a log from before `shown`: nothing of it shown
+    html = make_dashboard(cleaning_log=log).data_quality()
+    assert ": 1 value</li>" in html and "John" not in html
 
 
 # --- export_html --------------------------------------------------------------------------------

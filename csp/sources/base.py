@@ -35,6 +35,8 @@ class Source(ABC):
     title: ClassVar[str]  # how messages name the source ("police.uk")
     options_model: ClassVar[type[BaseModel]]
     monthly_files: ClassVar[bool] = False  # one file per month: the report shows month by month
+    # Published open data: its values (streets, LSOA names) may be shown in reports as they are.
+    public_values: ClassVar[bool] = False
 
     @abstractmethod
     def expected_files(

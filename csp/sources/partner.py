@@ -24,7 +24,7 @@ from csp import columns
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
 from csp.periods import FinancialYear
-from csp.quality import ALL_FILES, Facts
+from csp.quality import ALL_FILES, Facts, mask
 from csp.sources.base import SOURCES, Source
 
 if TYPE_CHECKING:
@@ -144,7 +144,7 @@ def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
             raise ExtractError(
                 path,
                 f"missing required column '{column.header}' for {spec.title} "
-                f"(found: {', '.join(headers)})",
+                f"(found: {_found(headers, spec)})",
                 row=1,
                 column=column.header,
             )
@@ -152,6 +152,13 @@ def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
         return _plan_columns(table.rename_columns(headers), spec).to_pandas()
     table.columns = headers
     return _plan_frame(table, spec)
+
+
+def _found(headers: list[str], spec: ExtractSpec) -> str:
+    """A file's headers for a message: the plan's as they are, others masked, since a file sent
+    without its header row has a record where its headers should be."""
+    known = {column.header for column in spec.columns.values()}
+    return ", ".join(h if h in known else f"'{mask(h)}'" for h in headers)
 
 
 def _plan_frame(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:

@@ -118,6 +118,7 @@ class PoliceUkSource(Source):
     title = "police.uk"
     options_model = PoliceUkOptions
     monthly_files = True
+    public_values = True  # police.uk publishes every value, anonymised to street and LSOA level
 
     def expected_files(
         self,

@@ -60,6 +60,17 @@ STREET_NAMES = (
     "Kings Road", "Sandy Lane", "Ragpath Lane", "Harrowgate Lane", "Elm Tree Avenue", "Bath Lane",
     "Oxford Road", "Grays Road", "Hardwick Road", "Windermere Road", "Fairfield Road", "Ayresome Way",
 )  # fmt: skip
+# Partners sometimes type a person's details into the wrong cell: here into the Ward cell of one
+# police ASB incident and one RSL call. The report must say a ward was not recognised without
+# printing it, and no output may carry any part of it (tests/test_privacy.py looks for each).
+MISPLACED = {
+    "police_asb": ("Jane Ramsbottom", "14 Acacia Avenue, Norton TS20 1AB", "DOB 03/07/1968"),
+    "rsl_asb": (
+        "Mr Adebayo Okonkwo",
+        "Flat 3, 27 Quarry Close, Thornaby TS17 9QX",
+        "DOB 21/11/1990",
+    ),
+}
 # The five streets with most criminal damage in 2010/11, and their counts per quarter:
 # (2010-11 Q1..Q4, 2011-12 Q1..Q2). Tithe Barn Road is the one that goes up.
 TOP_STREETS = {
@@ -731,6 +742,14 @@ def write_sample(out: Path, seed: int = 201112) -> list[Path]:
     for record in asb["police_asb"][(BASE, 2)][-3:]:  # outside the top five: no measure moves
         record.fields["Ward"] = "Not Known"
         record.fields["Street"] = ""
+    asb["police_asb"][(BASE, 2)][-1].fields["Ward"] = ", ".join(MISPLACED["police_asb"])
+    # An RSL call outside the top five, in a ward partners spell one way (so no random draw moves).
+    call = next(
+        record
+        for record in asb["rsl_asb"][(CURRENT, 1)]
+        if record.fields["Ward"] in OTHER_WARDS and record.fields["Ward"] not in WARD_SPELLINGS
+    )
+    call.fields["Ward"] = ", ".join(MISPLACED["rsl_asb"])
     writer.write("police_asb", asb["police_asb"])
     writer.write("maasbt_asb", asb["maasbt_asb"])
     writer.write("rsl_asb", asb["rsl_asb"], excel=True)
