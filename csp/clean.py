@@ -94,13 +94,28 @@ def clean_files(
         for file, digest in zip(files, digests, strict=True):
             file.sha256 = digest
     table["_file"] = file_column(files, [f.rows_read for f in files])
+    first_fact = len(facts.entries)
+    add_read_facts(files, spec, facts, monthly=source.monthly_files)
     table = source.clean(table, files, spec, plan, facts)
+    facts.order_by_file([extracts.display_path(f.path) for f in files], since=first_fact)
     for column in spec.id_columns:  # before anything else sees them
         table[column] = pseudonym.pseudonyms(table[column])
     kept = table["_file"].value_counts()
     for file in files:
         file.rows_kept = int(kept.get(extracts.display_path(file.path), 0))
     return table
+
+
+def add_read_facts(
+    files: list[ExtractFile], spec: ExtractSpec, facts: Facts, *, monthly: bool
+) -> None:
+    """What reading a file found (an encoding other than UTF-8), counted as the file's rows; each
+    file's come first among its facts."""
+    for file in files:
+        for code, detail in file.read_facts:
+            month = file.first_month if monthly else ""
+            name = extracts.display_path(file.path)
+            facts.add(code, spec.name, name, file.rows_read, detail, month)
 
 
 def file_column(files: list[ExtractFile], rows: list[int]) -> pd.Categorical:

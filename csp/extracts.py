@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from csp import config
+from csp import config, csvfile
 from csp.errors import ExtractError
 from csp.parameters import parse_quarter
 from csp.periods import FinancialYear
@@ -51,6 +51,8 @@ class ExtractFile:
     rows_read: int = 0
     rows_kept: int = 0
     sha256: str = ""
+    # Facts reading found (code, detail), e.g. read as Windows-1252: logged with the file's rows.
+    read_facts: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     @property
     def found(self) -> bool:
@@ -59,6 +61,7 @@ class ExtractFile:
     def as_row(self) -> dict[str, object]:
         row = asdict(self)
         row["file"] = display_path(row.pop("path"))
+        del row["read_facts"]
         return row
 
 
@@ -219,14 +222,11 @@ def _period(
 
 
 def read_csv_text(path: Path, required: list[str]) -> pd.DataFrame:
-    """A small CSV of our own (commentary, availability): every cell as stripped text."""
-    try:
-        table = pd.read_csv(
-            path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
-        )
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
-    table.columns = [str(c).strip() for c in table.columns]
+    """A small CSV of our own (commentary, availability): every cell as stripped text, read as
+    extracts are (`csp.csvfile`: saved by Excel in any encoding; a ragged row refused)."""
+    text = csvfile.load(path)
+    table = csvfile.read_table(text, fill_short=True).to_pandas() if text.header else pd.DataFrame()
+    table = table.loc[:, ~table.columns.duplicated()]  # a name given twice: the first column
     for column in required:
         if column not in table.columns:
             raise ExtractError(

@@ -30,6 +30,7 @@ FACTS = {
     "resent": "records sent again in a later file (the later copy kept)",
     "looks_incomplete": "months that look incomplete (the measures they feed show no data)",
     "accepted_incomplete": "months that look incomplete, accepted by the analyst as real",
+    "read_as_windows_1252": "rows of files read as Windows-1252 (Latin-1), not UTF-8",
 }
 FACT_COLUMNS = ["source", "file", "month", "code", "change", "rows", "detail", "shown"]
 ALL_FILES = "(all files)"

@@ -51,7 +51,9 @@ class Source(ABC):
 
     @abstractmethod
     def read_file(self, file: ExtractFile, spec: ExtractSpec) -> pd.DataFrame:
-        """One found file's rows as text, exactly as sent, with `_row`: the file line of each."""
+        """One found file's rows as text, exactly as sent, with `_row`: the file row of each (the
+        header is row 1); what reading found (an encoding other than UTF-8) goes in
+        `file.read_facts`, and cleaning logs it."""
 
     def read_files(self, files: list[ExtractFile], spec: ExtractSpec) -> pd.DataFrame:
         """The found files' rows stacked in file order, each file's `rows_read` set; a source

@@ -2,25 +2,29 @@
 
 Files are laid out per quarter, `<raw>/<year>/Q<n>/<file>`, or per year, `<raw>/<year>/<file>`
 (`options: {layout: annual}`). Reading keeps every cell as the partner sent it (as text, Excel dates as
-dates) with the line each row came from, so cleaning can name the row of any problem.
+dates) with the row each came from, numbered as a spreadsheet shows it, so cleaning can name the row
+of any problem. CSVs are read by `csp.csvfile` (encodings, ragged rows); a workbook cell that reads as
+empty because it holds a formula never calculated, or an Excel error, is refused for what it is.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Sequence
+import html
+import posixpath
+import re
+import zipfile
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
-from csp import columns
+from csp import columns, csvfile
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
 from csp.periods import FinancialYear
@@ -31,6 +35,14 @@ if TYPE_CHECKING:
     from csp.plan import ExtractSpec, Plan
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+# Cells of a sheet's XML that read as empty though they are not: a formula (with its text, none for a
+# shared formula's later cells) and its saved value if any, or an error value such as #REF!.
+_FORMULA_CELL = re.compile(
+    rb"<(?:\w+:)?c\b([^>]*)>\s*<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>|<(?:\w+:)?v\s*(/)>)?"
+)
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\b([^>]*\bt="e"[^>]*)>\s*<(?:\w+:)?v>([^<]*)<')
+_REFERENCE = re.compile(rb'\br="([A-Z]+)([0-9]+)"')
 
 
 class PartnerOptions(BaseModel):
@@ -76,7 +88,8 @@ class PartnerSource(Source):
         return files
 
     def read_file(self, file: ExtractFile, spec: ExtractSpec) -> pd.DataFrame:
-        return read_extract(file.path, spec)
+        raw, file.read_facts = read_raw(file.path, spec)
+        return raw
 
     def clean(
         self,
@@ -128,17 +141,32 @@ def _expected(
 
 
 def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
-    """Raw rows of a CSV or Excel extract, every cell as text, with the file line of each row.
+    """Raw rows of a CSV or Excel extract, every cell as text, with the file row of each row.
 
     Columns come in the plan's order under the plan's names, then `_row`, then any optional
     column the file lacks, filled with empty text.
     """
+    return read_raw(path, spec)[0]
+
+
+def read_raw(path: Path, spec: ExtractSpec) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """`read_extract`, and the facts reading found (a CSV read as Windows-1252, not UTF-8)."""
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        table: pa.Table | pd.DataFrame = _read_excel(path)
-    else:
-        table = _read_csv(path)
-    names = table.column_names if isinstance(table, pa.Table) else table.columns
-    headers = [str(c).strip() for c in names]
+        csvfile.refuse_folder(path)
+        sheet = _read_excel(path)
+        headers = [str(c).strip() for c in sheet.columns]
+        _check_required(path, headers, spec)
+        _refuse_cells_without_values(path, sheet, headers, spec)
+        return _plan_frame(sheet, headers, spec), ()
+    text = csvfile.load(path)
+    if not text.header:
+        raise ExtractError(path, "the file is empty: expected a header row")
+    _check_required(path, text.header, spec)
+    table = csvfile.read_table(text, fill_short=True)
+    return _plan_columns(table, text.header, spec).to_pandas(), text.facts
+
+
+def _check_required(path: Path, headers: list[str], spec: ExtractSpec) -> None:
     for column in spec.columns.values():
         if column.required and column.header not in headers:
             raise ExtractError(
@@ -148,10 +176,6 @@ def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
                 row=1,
                 column=column.header,
             )
-    if isinstance(table, pa.Table):
-        return _plan_columns(table.rename_columns(headers), spec).to_pandas()
-    table.columns = headers
-    return _plan_frame(table, spec)
 
 
 def _found(headers: list[str], spec: ExtractSpec) -> str:
@@ -161,64 +185,25 @@ def _found(headers: list[str], spec: ExtractSpec) -> str:
     return ", ".join(h if h in known else f"'{mask(h)}'" for h in headers)
 
 
-def _plan_frame(table: pd.DataFrame, spec: ExtractSpec) -> pd.DataFrame:
-    """`_plan_columns` for a sheet (its cells may be dates) or a CSV only pandas could read."""
-    present = [c for c in spec.columns.values() if c.header in table.columns]
-    absent = [c for c in spec.columns.values() if c.header not in table.columns]
-    cells: dict[str, object] = {c.name: table[c.header] for c in present}
-    cells[ROW] = np.arange(2, len(table) + 2)
+def _plan_frame(sheet: pd.DataFrame, headers: list[str], spec: ExtractSpec) -> pd.DataFrame:
+    """`_plan_columns` for a sheet, whose cells may be dates (a header named twice: the first)."""
+    present = [c for c in spec.columns.values() if c.header in headers]
+    absent = [c for c in spec.columns.values() if c.header not in headers]
+    cells: dict[str, object] = {c.name: sheet.iloc[:, headers.index(c.header)] for c in present}
+    cells[ROW] = np.arange(2, len(sheet) + 2)
     cells.update({c.name: "" for c in absent})
-    return pd.DataFrame(cells, index=table.index)
+    return pd.DataFrame(cells, index=sheet.index)
 
 
-def _plan_columns(table: pa.Table, spec: ExtractSpec) -> pa.Table:
-    """The plan's columns under its names, `_row` (the file line), absent ones as empty text."""
-    present = [c for c in spec.columns.values() if c.header in table.column_names]
-    absent = [c for c in spec.columns.values() if c.header not in table.column_names]
+def _plan_columns(table: pa.Table, headers: list[str], spec: ExtractSpec) -> pa.Table:
+    """The plan's columns under its names, `_row` (the file row), absent ones as empty text."""
+    present = [c for c in spec.columns.values() if c.header in headers]
+    absent = [c for c in spec.columns.values() if c.header not in headers]
     empty = pc.fill_null(pa.nulls(table.num_rows, pa.string()), "")
-    arrays = [table.column(c.header) for c in present]
+    arrays = [table.column(headers.index(c.header)) for c in present]
     arrays += [pa.array(np.arange(2, table.num_rows + 2)), *[empty] * len(absent)]
     names = [c.name for c in present] + [ROW] + [c.name for c in absent]
     return pa.table(arrays, names=names)
-
-
-def _read_csv(path: Path) -> pa.Table | pd.DataFrame:
-    """UTF-8 (with or without BOM), else Windows-1252 as Excel saves it; blank lines stay as rows.
-
-    Arrow reads the file; one it cannot (a short row, a repeated header) goes to pandas' reader,
-    which decides whether it can be read at all.
-    """
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
-    if not text.strip():
-        raise ExtractError(path, "the file is empty: expected a header row")
-    header = [name.strip() for name in next(csv.reader([text.splitlines()[0]]), [])]
-    if header and len(set(header)) == len(header):
-        try:
-            return _arrow_csv(text, header)
-        except pa.ArrowInvalid:
-            pass
-    try:
-        return pd.read_csv(
-            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
-        )
-    except pd.errors.ParserError as exc:
-        raise ExtractError(path, f"cannot be read as CSV: {exc}") from exc
-
-
-def _arrow_csv(text: str, header: list[str]) -> pa.Table:
-    """Every cell as text ('' for empty), one row per line after the header, blank lines too."""
-    return pacsv.read_csv(
-        io.BytesIO(text.encode("utf-8")),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
-        parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
-        ),
-    )
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
@@ -229,6 +214,71 @@ def _read_excel(path: Path) -> pd.DataFrame:
     except Exception as exc:  # calamine raises many kinds for a damaged workbook
         raise ExtractError(path, f"cannot be read as an Excel workbook: {exc}") from exc
     return table.apply(_excel_text)
+
+
+def _refuse_cells_without_values(
+    path: Path, sheet: pd.DataFrame, headers: list[str], spec: ExtractSpec
+) -> None:
+    """A plan cell that reads as empty because it holds a formula no program has calculated, or an
+    Excel error, is named for what it is; the sheet's XML is only read when a plan cell is empty."""
+    positions = {headers.index(c.header) for c in spec.columns.values() if c.header in headers}
+    empty = {i: (sheet.iloc[:, i] == "").to_numpy(dtype=bool) for i in positions}
+    if not any(mask.any() for mask in empty.values()):
+        return
+    for row, column, problem in sorted(_cells_without_values(path)):
+        if column in empty and 0 <= row - 2 < len(sheet) and empty[column][row - 2]:
+            raise ExtractError(path, problem, row=row, column=headers[column])
+
+
+def _cells_without_values(path: Path) -> Iterator[tuple[int, int, str]]:
+    """(sheet row, column from 0, what the cell holds) of the first sheet's formulas without a
+    saved value and error values; none if the workbook's layout is not the usual one."""
+    try:
+        with zipfile.ZipFile(path) as book:
+            xml = book.read(_first_sheet(book))
+    except (KeyError, StopIteration, zipfile.BadZipFile, ElementTree.ParseError):
+        return
+    for cell in _FORMULA_CELL.finditer(xml):
+        attributes, formula, value, empty = cell.groups()
+        value = b"" if empty else value  # <v/>: a value, empty
+        shown = f" (={html.unescape(formula.decode())})" if formula else ""
+        if b't="e"' in attributes and value:
+            problem = f"the cell's formula{shown} gives the Excel error {value.decode()}"
+        elif value is None or (not value.strip() and b't="str"' not in attributes):
+            problem = (
+                f"the cell holds a formula{shown} without a saved value: open the workbook in "
+                "Excel and save it, so its formulas' results are stored"
+            )
+        else:
+            continue
+        yield (*_position(attributes), problem)
+    for cell in _ERROR_CELL.finditer(xml):
+        attributes, value = cell.groups()
+        yield (*_position(attributes), f"the cell holds the Excel error {value.decode()}")
+
+
+def _first_sheet(book: zipfile.ZipFile) -> str:
+    """The archive member of the workbook's first sheet, the one pandas reads."""
+    workbook = ElementTree.fromstring(book.read("xl/workbook.xml"))
+    sheet = workbook.find("{*}sheets/{*}sheet")
+    if sheet is None:
+        raise KeyError("sheet")
+    link = next(value for key, value in sheet.attrib.items() if key.endswith("}id"))
+    relations = ElementTree.fromstring(book.read("xl/_rels/workbook.xml.rels"))
+    target = next(r.get("Target", "") for r in relations if r.get("Id") == link)
+    return target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+
+
+def _position(attributes: bytes) -> tuple[int, int]:
+    """A cell's sheet row and column (from 0) from its reference, B12 -> (12, 1); (0, -1) if none."""
+    reference = _REFERENCE.search(attributes)
+    if reference is None:
+        return 0, -1
+    letters, row = reference.groups()
+    column = 0
+    for letter in letters:
+        column = column * 26 + letter - ord("A") + 1
+    return int(row), column - 1
 
 
 def _excel_text(values: pd.Series) -> pd.Series:

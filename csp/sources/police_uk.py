@@ -8,7 +8,6 @@ Crime type names changed in May 2013; a plan may name either era's type and matc
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -20,9 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 from pydantic import BaseModel, ConfigDict
 
+from csp import csvfile
 from csp.columns import FILE, Batch
 from csp.errors import ExtractError
 from csp.extracts import ExtractFile, Unavailable, refuse_copies
@@ -158,13 +157,14 @@ class PoliceUkSource(Source):
         return files
 
     def read_file(self, file: ExtractFile, spec: ExtractSpec) -> pd.DataFrame:
-        return read_month(file.path)
+        table, file.read_facts = read_arrow(file.path)
+        return stacked_frame([table])
 
     def read_files(self, files: list[ExtractFile], spec: ExtractSpec) -> pd.DataFrame:
         """All the months at once: their dictionaries unified, so columns stay categoricals."""
-        table, rows = read_months([file.path for file in files])
-        for file, count in zip(files, rows, strict=True):
-            file.rows_read = count
+        table, rows, facts = read_months([file.path for file in files])
+        for file, count, found in zip(files, rows, facts, strict=True):
+            file.rows_read, file.read_facts = count, found
         return table
 
     def clean(
@@ -203,22 +203,31 @@ def month_files(raw_dir: Path, month: pd.Period, force: str | None) -> list[Path
 
 def read_month(path: Path) -> pd.DataFrame:
     """One police.uk file, every cell as text as sent (crime IDs trimmed; repetitive columns as
-    categoricals), with its file line; refuses a file without the columns."""
-    return stacked_frame([read_arrow(path)])
+    categoricals), with its file row; refuses a file without the columns."""
+    return stacked_frame([read_arrow(path)[0]])
 
 
-def read_months(paths: Sequence[Path]) -> tuple[pd.DataFrame, list[int]]:
-    """Several files stacked in order, and the rows of each: read two at a time (pyarrow lets go
-    of the GIL), the repetitive columns dictionary-encoded file by file."""
+def read_months(
+    paths: Sequence[Path],
+) -> tuple[pd.DataFrame, list[int], list[tuple[tuple[str, str], ...]]]:
+    """Several files stacked in order, the rows of each and what reading each found: read two at a
+    time (pyarrow lets go of the GIL), the repetitive columns dictionary-encoded file by file."""
     with ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1)) as pool:
-        tables = list(pool.map(read_arrow, paths))
+        read = list(pool.map(read_arrow, paths))
+    tables = [table for table, _ in read]
     rows = [table.num_rows for table in tables]
-    return stacked_frame(tables), rows
+    facts = [found for _, found in read]
+    del read
+    return stacked_frame(tables), rows, facts
 
 
-def read_arrow(path: Path) -> pa.Table:
-    """One file as an Arrow table of our columns (a missing optional column is all blank)."""
-    header = _header(path)
+def read_arrow(path: Path) -> tuple[pa.Table, tuple[tuple[str, str], ...]]:
+    """One file as an Arrow table of our columns (a missing optional column is all blank), and the
+    facts reading found (read as Windows-1252); a ragged row is refused (`csp.csvfile`)."""
+    text = csvfile.load(path)
+    header = text.header
+    if not header:
+        raise ExtractError(path, "the file is empty: expected the police.uk header row")
     for name in REQUIRED:
         if COLUMNS[name] not in header:
             raise ExtractError(
@@ -229,34 +238,27 @@ def read_arrow(path: Path) -> pa.Table:
                 column=COLUMNS[name],
             )
     ours = {h: n for n, h in COLUMNS.items()}
-    try:
-        arrow = pacsv.read_csv(
-            path,
-            read_options=pacsv.ReadOptions(column_names=header, skip_rows=1, use_threads=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=False
-            ),
-        )
-    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise ExtractError(path, f"cannot be read as a police.uk CSV: {exc}") from exc
+    arrow = csvfile.read_table(text, fill_short=False)
     columns = {}
     for i, h in enumerate(header):  # while the file is small: ids trimmed, the rest encoded
-        if h in ours:
-            text = arrow.column(i).combine_chunks()
+        if h in ours and ours[h] not in columns:
+            text_column = arrow.column(i).combine_chunks()
             distinct = ours[h] in DISTINCT_COLUMNS
             columns[ours[h]] = (
-                pc.utf8_trim_whitespace(text) if distinct else text.dictionary_encode()
+                pc.utf8_trim_whitespace(text_column)
+                if distinct
+                else text_column.dictionary_encode()
             )
     for name in set(COLUMNS) - set(columns):
         blank = pa.array(np.zeros(arrow.num_rows, "int32"))
         columns[name] = pa.DictionaryArray.from_arrays(blank, [""])
         if name in DISTINCT_COLUMNS:
             columns[name] = columns[name].cast(pa.string())
-    return pa.table({name: columns[name] for name in COLUMNS})
+    return pa.table({name: columns[name] for name in COLUMNS}), text.facts
 
 
 def stacked_frame(tables: list[pa.Table]) -> pd.DataFrame:
-    """Arrow tables as one frame (dictionaries become categoricals), with each row's file line.
+    """Arrow tables as one frame (dictionaries become categoricals), with each row's file row.
 
     Empties `tables`, so each file's own columns are let go as soon as they are stacked."""
     rows = [t.num_rows for t in tables]
@@ -273,18 +275,6 @@ def stacked_frame(tables: list[pa.Table]) -> pd.DataFrame:
         [np.arange(2, n + 2, dtype="int64") for n in rows] or [np.zeros(0, "int64")]
     )
     return frame
-
-
-def _header(path: Path) -> list[str]:
-    """The header row's names, stripped; a file without one is refused."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            first = handle.readline()
-    except UnicodeDecodeError as exc:
-        raise ExtractError(path, f"cannot be read as a police.uk CSV: {exc}") from exc
-    if not first.strip():
-        raise ExtractError(path, "the file is empty: expected the police.uk header row")
-    return [name.strip() for name in next(csv.reader([first]))]
 
 
 def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.DataFrame:
