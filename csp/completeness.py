@@ -18,7 +18,7 @@ shown in the report. Thresholds are the plan's, per extract (`completeness:`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,8 +99,9 @@ def source_months(
 ) -> list[dict[str, object]]:
     """Each month the source's files cover: its volume, dates and the first doubt found."""
     months = _months_of(spec, files)
-    counts = table["_month"].astype(object).value_counts() if len(table) else pd.Series(dtype=int)
-    dates = table.groupby(table["_month"].astype(object))["_date"].agg(["min", "max"])
+    month_of = table["_month"].astype(object)
+    counts = {str(m): int(n) for m, n in month_of.value_counts().items()}
+    dates = table.groupby(month_of)["_date"].agg(["min", "max"]).to_dict()
     doubts: dict[str, Doubt] = {}
     for doubt in _doubts(spec, table, files, months, counts, plan):
         doubts.setdefault(doubt.month, doubt)  # the weightiest, found first
@@ -137,19 +138,24 @@ def _months_of(spec: ExtractSpec, files: Sequence[ExtractFile]) -> list[str]:
     return sorted(months)
 
 
-def expected_volume(month: str, months: Sequence[str], counts: pd.Series) -> float | None:
+def expected_volume(month: str, months: Sequence[str], counts: Mapping[str, int]) -> float | None:
     """What the source's history leads one to expect: the same month a year before, if the run
     has it, else the median of the months within three either side (None: nothing to go on)."""
-    period = pd.Period(month, freq="M")
-    year_before = str(period - 12)
-    if year_before in months:
-        return float(counts.get(year_before, 0))
+    at = _index(month)
+    by_index = {_index(m): m for m in months}
+    if at - 12 in by_index:
+        return float(counts.get(by_index[at - 12], 0))
     near = [
-        float(counts.get(m, 0))
-        for m in months
-        if m != month and abs((pd.Period(m, freq="M") - period).n) <= NEIGHBOURS
+        counts.get(by_index[i], 0)
+        for i in range(at - NEIGHBOURS, at + NEIGHBOURS + 1)
+        if i != at and i in by_index
     ]
     return float(np.median(near)) if near else None
+
+
+def _index(month: str) -> int:
+    """'2011-09' -> a count of months, so that months a year apart differ by 12."""
+    return int(month[:4]) * 12 + int(month[5:7]) - 1
 
 
 def _doubts(
@@ -157,7 +163,7 @@ def _doubts(
     table: pd.DataFrame,
     files: Sequence[ExtractFile],
     months: Sequence[str],
-    counts: pd.Series,
+    counts: Mapping[str, int],
     plan: Plan,
 ) -> Iterable[Doubt]:
     """Doubts in order of weight: an empty file, records that stop early, a low volume, a blank
@@ -202,7 +208,9 @@ def _stopping_early(
                 yield Doubt(spec.name, month, "stops_early", reason)
 
 
-def _low_volumes(spec: ExtractSpec, months: Sequence[str], counts: pd.Series) -> Iterable[Doubt]:
+def _low_volumes(
+    spec: ExtractSpec, months: Sequence[str], counts: Mapping[str, int]
+) -> Iterable[Doubt]:
     rule = spec.completeness
     for month in months:
         expected = expected_volume(month, months, counts)
@@ -225,16 +233,20 @@ def _blank_keys(
     month_of = table["_month"].astype(object)
     sizes = month_of.value_counts()
     for column in key_columns(spec, plan):
-        blank = table[column].isna() | (table[column].astype("string") == "")
-        share = blank.groupby(month_of).mean()
-        for month in months:
-            others = share.drop(month, errors="ignore")
-            usual = float(others.median()) if len(others) else 0.0
+        values = table[column]
+        blank = values.isna().to_numpy() | (values.astype("string") == "").to_numpy(
+            dtype=bool, na_value=False
+        )
+        share = pd.Series(blank).groupby(month_of.to_numpy()).mean()
+        shares = share.to_numpy()
+        for position, month in enumerate(share.index):
+            usual = float(np.median(np.delete(shares, position))) if len(shares) > 1 else 0.0
             rows = int(sizes.get(month, 0))
-            if rows >= 10 and share.get(month, 0.0) > 0.5 and usual <= 0.5:
+            if rows >= 10 and shares[position] > 0.5 and usual <= 0.5 and month in months:
                 reason = (
                     f"{spec.name} {month_label(month)}: {spec.columns[column].header} blank in "
-                    f"{share[month]:.0%} of {rows:,} rows (usually {usual:.0%}): looks incomplete"
+                    f"{shares[position]:.0%} of {rows:,} rows (usually {usual:.0%}): "
+                    "looks incomplete"
                 )
                 yield Doubt(spec.name, month, "key_blank", reason, column)
 
