@@ -21,7 +21,7 @@ from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
 
 from csp import metrics
-from csp.periods import MONTH_ABBR, FinancialYear, month_label
+from csp.periods import MONTH_ABBR, PlanYear, month_label
 from csp.plan import Measure, Plan, Theme
 
 PALETTE = {
@@ -65,7 +65,7 @@ def theme_chart(
     values: pd.DataFrame,
     statuses: pd.DataFrame,
     control_charts: pd.DataFrame,
-    year: FinancialYear,
+    year: PlanYear,
     quarter: int,
 ) -> tuple[Figure, str]:
     """Small multiples for a theme, one control chart per measure, and their text alternative.
@@ -135,8 +135,8 @@ def _draw_panel(
     this_year: pd.Series,
     baseline: pd.Series,
     chart: pd.DataFrame | None,
-    year: FinancialYear,
-    baseline_year: FinancialYear,
+    year: PlanYear,
+    baseline_year: PlanYear,
 ) -> None:
     """The baseline year, then this year, on one time axis; limits, mean, target and special causes."""
     months = [str(m) for m in (*baseline_year.months, *year.months)]
@@ -265,7 +265,7 @@ def _describe(
     measure: Measure,
     this_year: pd.Series,
     baseline: pd.Series,
-    baseline_year: FinancialYear,
+    baseline_year: PlanYear,
     row: pd.Series | None,
 ) -> str:
     """What one panel shows, in words: the figures, and the control chart's reading."""
@@ -279,11 +279,11 @@ def _describe(
     unit = f" {label}" if label else ""
     if not kind.level:
         same = baseline.reindex([str(pd.Period(m, freq="M") - 12) for m in present.index]).dropna()
-        base_text = (
-            f", against {kind.format(same.sum())} in the same months of {baseline_year}"
-            if len(same)
-            else ""
-        )
+        base_text = ""
+        if len(same) == len(present):
+            base_text = f", against {kind.format(same.sum())} in the same months of {baseline_year}"
+        elif len(same):  # a gap in the baseline: no total of the months that are there
+            base_text = f"; {baseline_year} has only {len(same)} of the same months"
         text = f"{measure.id}: {kind.format(present.sum())}{unit} from {months}{base_text}."
     else:
         text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({month_label(last)})."

@@ -19,7 +19,7 @@ import pandas as pd
 from csp import completeness, extracts, pseudonym
 from csp.extracts import ExtractFile
 from csp.manifest import sha256_of
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.sources import SOURCES
 from csp.sources.base import RECORD_COLUMNS
@@ -40,9 +40,7 @@ class Cleaned:
     )
 
 
-def expected_files(
-    plan: Plan, raw_dir: Path, year: FinancialYear, quarter: int
-) -> list[ExtractFile]:
+def expected_files(plan: Plan, raw_dir: Path, year: PlanYear, quarter: int) -> list[ExtractFile]:
     """Every file a run needs: the whole baseline year and this year up to the quarter."""
     baseline = plan.baseline_for(year)
     availability = extracts.read_availability(raw_dir, year) + (
@@ -56,7 +54,7 @@ def expected_files(
     return files
 
 
-def clean_all(plan: Plan, raw_dir: Path, year: FinancialYear, quarter: int) -> Cleaned:
+def clean_all(plan: Plan, raw_dir: Path, year: PlanYear, quarter: int) -> Cleaned:
     """Read and clean every extract a run needs; record each fact; inventory every expected file."""
     files = expected_files(plan, raw_dir, year, quarter)
     facts = Facts()

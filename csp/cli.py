@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from csp import __version__, config, lock, parameters
-from csp.errors import CspError
+from csp.errors import CspError, RunError
 from csp.manifest import Manifest
 
 
@@ -22,8 +22,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--plan", required=True, help="plan name (plans/<name>.yml) or path to a plan file"
     )
-    run.add_argument("--year", required=True, help="financial year, e.g. 2011-12")
-    run.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
+    run.add_argument(
+        "--year", help="the plan's year: financial, e.g. 2011-12, or calendar, e.g. 2025"
+    )
+    run.add_argument("--quarter", help="quarter: 1-4 or Q1-Q4")
+    run.add_argument(
+        "--latest",
+        action="store_true",
+        help="the latest quarter of the plan's years whose months are all in the extracts folder",
+    )
     run.add_argument("--raw-dir", help="folder of extracts (default: the plan's raw_dir)")
     run.add_argument(
         "--force", action="store_true", help="run even if the last report's inputs are unchanged"
@@ -39,10 +46,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """`csp run` takes --year and --quarter, or --latest: one or the other, a usage error else."""
+    if args.command != "run":
+        return
+    if args.latest and (args.year is not None or args.quarter is not None):
+        parser.error("argument --latest: not allowed with --year or --quarter")
+    if not args.latest and (args.year is None or args.quarter is None):
+        parser.error("run needs --year and --quarter, or --latest")
+
+
+def latest(args: argparse.Namespace) -> tuple[str, int]:
+    """The quarter --latest picks, printed. The plan and its sources are needed to choose (pandas
+    comes with them); the pipeline is still imported only after the choice."""
+    parameters.existing_plan(args.plan)
+    from csp.latest import latest_quarter  # deferred, as for run
+    from csp.periods import quarter_label
+    from csp.plan import load_plan
+
+    plan = load_plan(args.plan)
+    raw_dir = config.resolve(args.raw_dir) if args.raw_dir else plan.raw_dir
+    if not raw_dir.is_dir():
+        raise RunError(f"no extracts folder at {config.shown(raw_dir)} (give one with --raw-dir)")
+    found = latest_quarter(plan, raw_dir)
+    if found is None:
+        years = ", ".join(str(year) for year in plan.years)
+        raise RunError(
+            f"no quarter of {plan.name}'s years ({years}) has all its months in "
+            f"{config.shown(raw_dir)}"
+        )
+    year, quarter = found
+    print(f"csp: latest quarter with all its months: {year} {quarter_label(year, quarter)}")
+    return str(year), quarter
+
+
 def run(args: argparse.Namespace) -> None:
     """Arguments are checked, and an unchanged quarter answered, before the pipeline (papermill,
     pandas) is imported: a typo or a rerun of the same inputs costs no seconds of imports. A rerun
     with nothing to do still clears what a killed run left, unless a run is live."""
+    if args.latest:
+        args.year, args.quarter = latest(args)
     request = parameters.check_run(args.plan, args.year, args.quarter, args.raw_dir)
     if not args.force and up_to_date(request):
         lock.tidy(request.label, request.processed_folder, request.report_folder)
@@ -93,7 +136,9 @@ COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans}
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_choice(parser, args)
     try:
         COMMANDS[args.command](args)
     except CspError as exc:

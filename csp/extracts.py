@@ -16,7 +16,7 @@ import pandas as pd
 from csp import config, csvfile
 from csp.errors import ExtractError
 from csp.parameters import parse_quarter
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 
 ROW = "_row"
 INVENTORY_COLUMNS = [
@@ -114,7 +114,7 @@ class Acceptance:
     note: str
 
 
-def _availability_rows(raw_dir: Path, year: FinancialYear) -> tuple[Path, pd.DataFrame]:
+def _availability_rows(raw_dir: Path, year: PlanYear) -> tuple[Path, pd.DataFrame]:
     """`<raw_dir>/<year>/availability.csv`'s rows with a source or period (none if absent)."""
     path = raw_dir / str(year) / "availability.csv"
     if not path.exists():
@@ -123,7 +123,7 @@ def _availability_rows(raw_dir: Path, year: FinancialYear) -> tuple[Path, pd.Dat
     return path, table[(table["source"] != "") | (table["period"] != "")]
 
 
-def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
+def read_availability(raw_dir: Path, year: PlanYear) -> list[Unavailable]:
     """source, period, note[, data_to]: extracts not yet published, or only up to a month."""
     path, table = _availability_rows(raw_dir, year)
     entries = []
@@ -138,7 +138,7 @@ def read_availability(raw_dir: Path, year: FinancialYear) -> list[Unavailable]:
     return entries
 
 
-def read_acceptances(raw_dir: Path, year: FinancialYear) -> list[Acceptance]:
+def read_acceptances(raw_dir: Path, year: PlanYear) -> list[Acceptance]:
     """source, period, note, accept: months that look incomplete but that the analyst accepts."""
     path, table = _availability_rows(raw_dir, year)
     entries = []
@@ -170,7 +170,7 @@ def _month_cell(row: pd.Series, column: str, path: Path) -> str:
 
 
 def read_commentary(
-    raw_dir: Path, year: FinancialYear, measures: Collection[str] | None = None
+    raw_dir: Path, year: PlanYear, measures: Collection[str] | None = None
 ) -> pd.DataFrame:
     """`<raw_dir>/<year>/commentary.csv`: the analyst's notes, by measure and quarter. A note for
     a measure the plan does not have is refused: it would otherwise vanish without a word."""
@@ -203,21 +203,22 @@ def read_commentary(
 
 
 def _period(
-    text: str, year: FinancialYear, path: Path, row: int, column: str = "period"
+    text: str, year: PlanYear, path: Path, row: int, column: str = "period"
 ) -> tuple[str, str]:
-    """'Q2' or '2' (this year), '2011-12 Q2', or '2010-11' (a whole year's extract)."""
+    """'Q2' or '2' (this year), '2011-12 Q2', or '2010-11' (a whole year's extract); a plan of
+    calendar years writes '2025 Q2' and '2024'. Years are read as the run's year is."""
     parts = str(text).split()
     try:
-        if len(parts) == 1 and (parts[0].upper().startswith("Q") or parts[0].isdigit()):
+        if len(parts) == 1 and (parts[0].upper().startswith("Q") or len(parts[0]) < 4):
             return str(year), f"Q{parse_quarter(parts[0])}"
         if len(parts) == 1:
-            return str(FinancialYear.parse(parts[0])), ""
+            return str(type(year).parse(parts[0])), ""
         if len(parts) == 2:
-            return str(FinancialYear.parse(parts[0])), f"Q{parse_quarter(parts[1])}"
+            return str(type(year).parse(parts[0])), f"Q{parse_quarter(parts[1])}"
     except ValueError as exc:
         raise ExtractError(path, str(exc), row=row, column=column) from exc
     raise ExtractError(
-        path, f"'{text}' is not a period such as Q2 or 2011-12 Q2", row=row, column=column
+        path, f"'{text}' is not a period such as Q2 or {year} Q2", row=row, column=column
     )
 
 

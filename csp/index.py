@@ -17,6 +17,7 @@ import pandas as pd
 
 from csp import __version__, config
 from csp.html import TEMPLATES
+from csp.periods import PlanYear, quarter_label, year_of_folder
 
 RUN_RECORD = "run.json"
 
@@ -37,6 +38,24 @@ class ReportEntry:
     produced: str
     link: str
     counts: dict[str, int]
+
+    @property
+    def year_label(self) -> str:
+        """2011/12, or 2025: the year's form in its folder says which kind of year it is."""
+        year = self._plan_year()
+        return self.year if year is None else year.label
+
+    @property
+    def quarter_label(self) -> str:
+        """Q1 (January to March 2025); just Q1 for a year not written as csp writes years."""
+        year = self._plan_year()
+        return f"Q{self.quarter}" if year is None else quarter_label(year, self.quarter)
+
+    def _plan_year(self) -> PlanYear | None:
+        try:
+            return year_of_folder(self.year)
+        except ValueError:
+            return None
 
 
 def report_entries(reports_root: Path) -> list[ReportEntry]:

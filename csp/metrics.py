@@ -17,7 +17,7 @@ import pandas as pd
 from csp import comments
 from csp.kinds import MeasureKind
 from csp.kinds.count import Count
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 from csp.plan import Measure, MetricSpec, Plan
 from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
 
@@ -52,7 +52,7 @@ def item_keys(records: pd.DataFrame, by: tuple[str, ...]) -> pd.Series:
 
 
 def top_items(
-    records: pd.DataFrame, by: tuple[str, ...], n: int, year: FinancialYear
+    records: pd.DataFrame, by: tuple[str, ...], n: int, year: PlanYear
 ) -> list[tuple[str, ...]]:
     """The n values of `by` with most records in the whole year; ties broken alphabetically."""
     in_year = records[records[MONTH].isin([str(m) for m in year.months])]
@@ -77,7 +77,7 @@ def restrict_to_items(
 def monthly_figures(
     metric: MetricSpec,
     records: pd.DataFrame,
-    year: FinancialYear,
+    year: PlanYear,
     covered: frozenset[str] | set[str],
     *,
     snapshot: bool = False,
@@ -89,7 +89,7 @@ def monthly_figures(
 def years_figures(
     metric: MetricSpec,
     records: pd.DataFrame,
-    years: list[FinancialYear],
+    years: list[PlanYear],
     covered: frozenset[str] | set[str],
     *,
     snapshot: bool = False,
@@ -113,7 +113,7 @@ def years_figures(
 
 def _twelve_months(
     kind: MeasureKind,
-    year: FinancialYear,
+    year: PlanYear,
     by_month: pd.Series,
     denominators: pd.Series | None,
     covered: frozenset[str] | set[str],
@@ -158,7 +158,7 @@ def measure_values(
     plan: Plan,
     tables: Mapping[str, pd.DataFrame],
     coverage: Mapping[str, set[str]],
-    year: FinancialYear,
+    year: PlanYear,
 ) -> pd.DataFrame:
     """Monthly values of every measure (and its context figures and breakdowns), both years."""
     baseline_year = plan.baseline_for(year)
@@ -185,7 +185,7 @@ def measure_series(
     measure: Measure,
     tables: Mapping[str, pd.DataFrame],
     coverage: Mapping[str, set[str]],
-    baseline_year: FinancialYear,
+    baseline_year: PlanYear,
 ) -> Iterator[SeriesRecords]:
     """The main series, then context figures, breakdown items and the rest of a proportion."""
     metric = measure.metric

@@ -1,5 +1,9 @@
 """A run's parameters as people type them (plan, year, quarter), read without pandas or the engine,
-so that `csp run` answers a typo at once, before the heavy stack is imported."""
+so that `csp run` answers a typo at once, before the heavy stack is imported.
+
+A plan's years start in April (financial years, written 2011-12) unless the plan says
+`year_start: january` (calendar years, written 2025): the plan's `year_start` decides how a year is
+read, so it is read here too, from the plan's YAML without the engine."""
 
 from __future__ import annotations
 
@@ -15,6 +19,10 @@ from csp.errors import ParameterError, PlanError
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _YEAR = re.compile(r"^(\d{4})-(\d{2})$")
+_CALENDAR_YEAR = re.compile(r"^\d{4}$")
+# A plan's `year_start` -> the month (1-12) its years start in. April: the UK public-sector year.
+YEAR_STARTS = {"april": 4, "january": 1}
+DEFAULT_YEAR_START = "april"
 
 
 def year_start(text: str | int) -> int:
@@ -23,6 +31,24 @@ def year_start(text: str | int) -> int:
     if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
         raise ValueError(f"financial year {text!r} is not of the form 2011-12")
     return int(match.group(1))
+
+
+def calendar_year(text: str | int) -> int:
+    """'2025' (or 2025) -> 2025: a calendar year is one number, so a bare int is unambiguous."""
+    cleaned = str(text).strip()
+    if isinstance(text, bool) or not _CALENDAR_YEAR.match(cleaned):
+        raise ValueError(f"calendar year {text!r} is not of the form 2025")
+    return int(cleaned)
+
+
+def parse_year(text: str | int, start: str = DEFAULT_YEAR_START) -> int:
+    """The first calendar year of a plan year as its plan writes it: '2011-12' (April) or '2025'."""
+    return calendar_year(text) if YEAR_STARTS[start] == 1 else year_start(text)
+
+
+def year_text(first: int, start: str = DEFAULT_YEAR_START) -> str:
+    """How a year is written in folders and parameters: 2011-12 (April), or 2025 (January)."""
+    return str(first) if YEAR_STARTS[start] == 1 else f"{first}-{(first + 1) % 100:02d}"
 
 
 def parse_quarter(text: str | int) -> int:
@@ -76,24 +102,44 @@ class RunRequest:
 def check_run(
     plan: str, year: str, quarter: str | int, raw_dir: str | Path | None = None
 ) -> RunRequest:
-    """Refuse an unknown plan, a badly written year or quarter, with the message the run gives."""
+    """Refuse an unknown plan, a badly written year or quarter, with the message the run gives.
+    The year is read as the plan's `year_start` says (2011-12, or 2025 for calendar years)."""
     path = existing_plan(plan)
+    header = plan_header(path)
+    start = header_year_start(path, header)
     try:
-        start = year_start(year)
+        first = parse_year(year, start)
         the_quarter = parse_quarter(quarter)
     except ValueError as exc:
         raise ParameterError(str(exc)) from exc
-    try:
-        header = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        raise PlanError(path, "YAML", str(exc).replace("\n", " ")) from exc
-    header = header if isinstance(header, dict) else {}
     name = str(header.get("plan", path.stem))
     folder = raw_dir or header.get("raw_dir") or f"data/raw/{name}"
     return RunRequest(
         plan_file=path,
         plan=name,
-        year=f"{start}-{(start + 1) % 100:02d}",
+        year=year_text(first, start),
         quarter=the_quarter,
         raw_dir=config.resolve(folder),
     )
+
+
+def plan_header(path: Path) -> dict[str, object]:
+    """The plan file's top-level keys, read as YAML only: no schema, no engine."""
+    try:
+        header = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    except yaml.YAMLError as exc:
+        raise PlanError(path, "YAML", str(exc).replace("\n", " ")) from exc
+    return header if isinstance(header, dict) else {}
+
+
+def header_year_start(path: Path, header: dict[str, object]) -> str:
+    """The plan's `year_start` (april unless it says january), refused as the schema refuses it."""
+    start = header.get("year_start")
+    if start is None or start == "":
+        return DEFAULT_YEAR_START
+    if not isinstance(start, str) or start not in YEAR_STARTS:
+        expected = ", ".join(YEAR_STARTS)
+        raise PlanError(
+            path, "year_start", f"unknown year_start '{start}' (expected one of: {expected})"
+        )
+    return str(start)

@@ -42,8 +42,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from csp import config, figures
 from csp.errors import PlanError
 from csp.kinds import KINDS, KindOptions, MeasureKind
-from csp.parameters import existing_plan
-from csp.periods import FinancialYear
+from csp.parameters import DEFAULT_YEAR_START, existing_plan
+from csp.periods import PlanYear, plan_year
 from csp.records import Condition
 from csp.registry import Registry, UnknownName
 from csp.sources import DEFAULT_SOURCE, SOURCES, Source
@@ -182,17 +182,18 @@ class Plan:
     name: str
     partnership: str
     area: str
-    years: tuple[FinancialYear, ...]
+    years: tuple[PlanYear, ...]
     raw_dir: Path
     wards: tuple[str, ...]
     groups: dict[str, tuple[str, ...]]
     extracts: dict[str, ExtractSpec]
     themes: tuple[Theme, ...]
     path: Path
-    baseline_year: FinancialYear | None = None
+    baseline_year: PlanYear | None = None
     lsoas: dict[str, str] = field(default_factory=dict)
     significance_level: float = 0.05
     amber_band: float | None = None
+    year_start: str = DEFAULT_YEAR_START  # april: financial years (2011-12); january: 2025
 
     @property
     def measures(self) -> tuple[Measure, ...]:
@@ -202,10 +203,15 @@ class Plan:
         """Snapshot extracts list a cohort at each quarter's end rather than dated records."""
         return self.extracts[metric.sources[0]].snapshot
 
-    def baseline_for(self, year: FinancialYear) -> FinancialYear:
+    def baseline_for(self, year: PlanYear) -> PlanYear:
         return self.baseline_year or year.previous
 
-    def check_year(self, year: FinancialYear) -> None:
+    def parse_year(self, text: str | int) -> PlanYear:
+        """A year of this plan as written (2011-12, or 2025 where its years start in January);
+        ValueError shows the form expected."""
+        return plan_year(text, self.year_start)
+
+    def check_year(self, year: PlanYear) -> None:
         if year not in self.years:
             allowed = ", ".join(str(y) for y in self.years)
             raise PlanError(
@@ -253,12 +259,14 @@ def _band(value: Any) -> float | None:
     return None if value in (None, False) else _percent(value)
 
 
-def _year(value: Any) -> FinancialYear:
-    """'2011-12'; a bare 2011 is refused, as it could mean 2010-11 or 2011-12."""
-    if isinstance(value, FinancialYear):
+def _year(value: Any, info: ValidationInfo) -> PlanYear:
+    """'2011-12', or '2025' in a plan with `year_start: january` (declared before its years); a
+    bare 2011 in a plan of financial years is refused, as it could mean 2010-11 or 2011-12."""
+    start = info.data.get("year_start", DEFAULT_YEAR_START)
+    if isinstance(value, PlanYear) and value.year_start == start:
         return value
     try:
-        return FinancialYear.parse(value)
+        return plan_year(value, start)
     except ValueError as exc:
         raise _problem(str(exc)) from None
 
@@ -290,7 +298,8 @@ Text = Annotated[str, BeforeValidator(_text)]
 Names = Annotated[tuple[Text, ...], BeforeValidator(_listed)]
 Values = Annotated[tuple[Any, ...], BeforeValidator(_listed)]
 Percent = Annotated[float, BeforeValidator(_percent)]
-Year = Annotated[FinancialYear, PlainValidator(_year)]
+Year = Annotated[PlanYear, PlainValidator(_year)]
+YearStart = Literal["april", "january"]
 KindName = Annotated[str, BeforeValidator(_registered(KINDS))]
 SourceName = Annotated[str, BeforeValidator(_registered(SOURCES))]
 ColumnType = Literal["id", "str", "date", "month", "ward", "flag", "int", "number"]
@@ -524,6 +533,7 @@ class PlanFile(Entry):
     plan: Text
     partnership: Text | None = None
     area: Text = ""
+    year_start: YearStart = "april"  # before the years, which it tells how to read
     years: Annotated[tuple[Year, ...], BeforeValidator(_listed)]
     baseline_year: Year | None = None
     raw_dir: Text | None = None
@@ -678,6 +688,7 @@ class _Resolver:
             lsoas=dict(entry.lsoas),
             significance_level=entry.significance_level,
             amber_band=entry.amber_band,
+            year_start=entry.year_start,
         )
 
     def check_measure_numbers(self, themes: tuple[Theme, ...]) -> None:

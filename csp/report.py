@@ -15,7 +15,7 @@ import pandas as pd
 
 from csp import __version__, charts, config
 from csp.html import TEMPLATES
-from csp.periods import month_label, quarter_end_label
+from csp.periods import month_label, quarter_end_label, quarter_label
 from csp.plan import Measure, Plan, Theme
 from csp.quality import FACTS, masked
 from csp.runs import QuarterRun, source_commit
@@ -168,6 +168,7 @@ class Dashboard:
         return TEMPLATES.get_template("status_table.html.j2").render(
             themes=themes,
             quarters=range(1, 5),
+            quarter_labels={q: quarter_label(self.run.year, q) for q in range(1, 5)},
             year_label=self.run.year.label,
             status_labels=self._status_labels(),
             symbols=STATUS_SYMBOLS,
@@ -212,6 +213,7 @@ class Dashboard:
             year=str(self.run.year),
             baseline_year=str(self.plan.baseline_for(self.run.year)),
             quarter=self.run.quarter,
+            quarter_label=quarter_label(self.run.year, self.run.quarter),
             rows=rows,
             breakdowns=self._breakdowns(theme),
         )

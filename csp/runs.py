@@ -14,14 +14,14 @@ from pathlib import Path
 from csp import config, processed
 from csp.errors import ParameterError
 from csp.parameters import parse_quarter
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 from csp.plan import Plan, load_plan
 
 
 @dataclass(frozen=True)
 class QuarterRun:
     plan: Plan
-    year: FinancialYear
+    year: PlanYear
     quarter: int
     raw_dir: Path
     folder: processed.RunFolder
@@ -38,7 +38,7 @@ class QuarterRun:
         """Validate the parameters and fill in the default folders."""
         the_plan = load_plan(plan)
         try:
-            fy = FinancialYear.parse(year)
+            fy = the_plan.parse_year(year)
             q = parse_quarter(quarter)
         except ValueError as exc:
             raise ParameterError(str(exc)) from exc

@@ -20,7 +20,7 @@ from csp import spc
 from csp.completeness import Doubts
 from csp.kinds import Comparison, MeasureKind, Span
 from csp.kinds.base import Judged
-from csp.periods import FinancialYear, month_abbr, month_name
+from csp.periods import PlanYear, month_abbr, month_name
 from csp.plan import Measure, Plan
 
 ON_TRACK, OFF_TRACK, NO_DATA, AMBER = "on_track", "off_track", "no_data", "amber"
@@ -86,11 +86,11 @@ class MonthArrays:
         self.denominator: dict[str, np.ndarray] = {}
         self.covered: dict[str, np.ndarray] = {}
 
-    def covered_positions(self, year: FinancialYear) -> set[int]:
+    def covered_positions(self, year: PlanYear) -> set[int]:
         flags = self.covered.get(str(year))
         return set() if flags is None else {int(i) for i in np.flatnonzero(flags)}
 
-    def span(self, year: FinancialYear, positions: list[int], latest: bool) -> Span:
+    def span(self, year: PlanYear, positions: list[int], latest: bool) -> Span:
         empty = np.full(12, np.nan)
         return Span(
             values=self.value.get(str(year), empty)[positions],
@@ -98,7 +98,7 @@ class MonthArrays:
             latest=latest,
         )
 
-    def total(self, year: FinancialYear, positions: list[int]) -> float:
+    def total(self, year: PlanYear, positions: list[int]) -> float:
         return self.span(year, positions, latest=False).total()
 
 
@@ -132,7 +132,7 @@ class Judgement:
 
     plan: Plan
     measure: Measure
-    year: FinancialYear
+    year: PlanYear
     quarter: int
     series: dict[tuple[str, str, str], MonthArrays]
     inventory: pd.DataFrame
@@ -140,9 +140,10 @@ class Judgement:
     doubts: Doubts = field(default_factory=Doubts)
     positions: list[int] = field(default_factory=list)  # months judged, 0 = the year's first
     baseline_series: MonthArrays | None = None
+    whole_baseline: bool = False  # every month of the baseline year is there
 
     @property
-    def baseline_year(self) -> FinancialYear:
+    def baseline_year(self) -> PlanYear:
         return self.plan.baseline_for(self.year)
 
     @property
@@ -158,7 +159,7 @@ class Judgement:
         """Judged on the latest month (snapshots, supplied levels) rather than a sum of months."""
         return self.plan.is_snapshot(self.measure.metric) or not self.kind.sums_months
 
-    def month_names(self, positions: list[int], year: FinancialYear | None = None) -> list[str]:
+    def month_names(self, positions: list[int], year: PlanYear | None = None) -> list[str]:
         months = (year or self.year).months
         return [str(months[p]) for p in positions]
 
@@ -183,30 +184,46 @@ def judge_coverage(j: Judgement) -> str:
 
 
 def judge_baseline(j: Judgement) -> str:
-    """The baseline year must be complete: the measure's own, or the profile sharing an annual
-    baseline out."""
+    """The baseline months the figure rests on must all be there (the measure's own, or the
+    profile sharing an annual baseline out): the same months as the year to date, or the whole
+    year where the figure takes it (`baseline_positions`). A download with a gap (police.uk months
+    missing) judges the quarters it can, and names the months the others lack."""
     measure, baseline_year = j.measure, j.baseline_year
-    annual = measure.annual_baseline
-    profile = measure.baseline_profile
+    annual, profile = measure.annual_baseline, measure.baseline_profile
     if annual is None:
         j.baseline_series = j.main
     elif profile is not None:
         j.baseline_series = j.series.get((profile, "main", ""))
-    gaps: list[int] = []
     if j.baseline_series is not None:
         covered = j.baseline_series.covered_positions(baseline_year)
-        gaps = [p for p in range(12) if p not in covered]
-    missing = month_list(j.month_names(gaps, baseline_year))
-    if annual is not None and gaps:
-        return f"baseline profile ({profile}) incomplete in {baseline_year}: no data for {missing}"
-    if len(gaps) == 12:
-        return f"baseline extract missing ({', '.join(measure.metric.sources)} {baseline_year})"
-    if gaps:
-        return f"baseline {baseline_year} incomplete: no data for {missing}"
+        j.whole_baseline = len(covered) == 12
+        if not covered and annual is None:
+            return f"baseline extract missing ({', '.join(measure.metric.sources)} {baseline_year})"
+        gaps = [p for p in baseline_positions(j) if p not in covered]
+        missing = month_list(j.month_names(gaps, baseline_year))
+        if gaps and annual is not None:
+            return (
+                f"baseline profile ({profile}) incomplete in {baseline_year}: no data for {missing}"
+            )
+        if gaps:
+            return f"baseline {baseline_year} incomplete: no data for {missing}"
     j.result.months = tuple(j.month_names(j.positions))
     if j.positions[-1] != j.quarter * 3 - 1:
         j.result.data_to = month_abbr(j.year.months[j.positions[-1]])
     return ""
+
+
+def baseline_positions(j: Judgement) -> list[int]:
+    """The baseline months a judgement needs: the whole year for a whole-year baseline, an annual
+    figure shared out by a profile, or a projection on the baseline's profile; else the year to
+    date's months."""
+    measure = j.measure
+    whole = (
+        measure.baseline == "whole_year"
+        or measure.annual_baseline is not None
+        or measure.projection == "baseline_profile"
+    )
+    return list(range(12)) if whole else j.positions
 
 
 def judge_completeness(j: Judgement) -> str:
@@ -270,9 +287,9 @@ def judge_projection(j: Judgement) -> str:
     share = 1.0
     if not kind.level:
         annual = j.measure.annual_baseline
-        result.annual_baseline = (
-            annual if annual is not None else j.main.total(j.baseline_year, list(range(12)))
-        )
+        if annual is None and j.whole_baseline:  # a baseline year with gaps has no known total
+            annual = j.main.total(j.baseline_year, list(range(12)))
+        result.annual_baseline = annual
         if j.measure.projection == "baseline_profile" and result.annual_baseline:
             share = result.ytd.baseline / result.annual_baseline
         else:
@@ -342,7 +359,7 @@ def judge(
     plan: Plan,
     values: pd.DataFrame,
     inventory: pd.DataFrame,
-    year: FinancialYear,
+    year: PlanYear,
     quarter: int,
     doubts: Doubts | None = None,
 ) -> list[QuarterResult]:
@@ -360,7 +377,7 @@ def judge_measure(
     measure: Measure,
     series: dict[tuple[str, str, str], MonthArrays],
     inventory: pd.DataFrame,
-    year: FinancialYear,
+    year: PlanYear,
     quarter: int,
     doubts: Doubts | None = None,
 ) -> QuarterResult:
@@ -411,7 +428,7 @@ def with_annual_baseline(j: Judgement, comparison: Comparison, positions: list[i
 
 
 def annual_share(
-    profile: MonthArrays | None, baseline_year: FinancialYear, positions: list[int]
+    profile: MonthArrays | None, baseline_year: PlanYear, positions: list[int]
 ) -> float:
     """The part of a year these months carry: pro rata (months/12), or as the profile measure's
     baseline year spread over its months."""
@@ -443,7 +460,7 @@ def improvement_of(measure: Measure) -> str:
     return "increase" if measure.higher_is_better else "decrease"
 
 
-def monthly_figures(j: Judgement, year: FinancialYear, positions: list[int]) -> pd.Series:
+def monthly_figures(j: Judgement, year: PlanYear, positions: list[int]) -> pd.Series:
     """The main series' monthly figure as its kind shows it (percentages, rates), by month."""
     span = j.main.span(year, positions, latest=False)
     figure = j.kind.figure(span.values, span.denominators, j.measure.metric.options)
@@ -524,12 +541,12 @@ def _missing_reason(
     return f"extract missing ({', '.join(dict.fromkeys(names)) or ', '.join(sources)})"
 
 
-def results_table(results: list[QuarterResult], plan: Plan, year: FinancialYear) -> pd.DataFrame:
+def results_table(results: list[QuarterResult], plan: Plan, year: PlanYear) -> pd.DataFrame:
     """statuses.csv without comments: one row per measure per quarter."""
     return pd.DataFrame([_result_row(r, plan, year) for r in results])
 
 
-def _result_row(r: QuarterResult, plan: Plan, year: FinancialYear) -> dict[str, object]:
+def _result_row(r: QuarterResult, plan: Plan, year: PlanYear) -> dict[str, object]:
     ytd = r.ytd
     return {
         "plan": plan.name,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import csp
-from csp import cli, config, pipeline
+from csp import cli, config, kernel, pipeline
 
 Captured = pytest.CaptureFixture[str]
 
@@ -174,3 +174,137 @@ def test_run_with_a_mistyped_year_or_quarter_is_one_line(
     assert err.startswith("csp: error: ")
     assert problem in err
     assert no_notebooks == []
+
+
+# calendar-year plans and --latest ------------------------------------------------------------------
+
+CALENDAR_PLAN = """\
+plan: calendar-cli
+year_start: january
+years: ["2024", "2025"]
+wards: [Hardwick]
+extracts:
+  notices:
+    file: notices.csv
+    id: ref
+    date: issued
+    columns:
+      ref: {header: Ref, type: id}
+      issued: {header: Date Issued, type: date}
+themes:
+  - theme: T
+    measures:
+      - id: "1.1"
+        title: Reduce notices
+        direction: reduce
+        target: baseline
+        metric: {kind: count, sources: [notices]}
+"""
+
+
+@pytest.fixture
+def calendar_plan(tmp_path: Path) -> Path:
+    """A calendar-year plan whose extracts are there for 2024 Q1 to 2025 Q3."""
+    path = tmp_path / "calendar-cli.yml"
+    path.write_text(CALENDAR_PLAN, encoding="utf-8")
+    for year, quarters in (("2024", (1, 2, 3, 4)), ("2025", (1, 2, 3))):
+        for quarter in quarters:
+            folder = tmp_path / "raw" / year / f"Q{quarter}"
+            folder.mkdir(parents=True)
+            (folder / "notices.csv").write_text("Ref,Date Issued\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """What `csp run` asked the pipeline for; no kernel is started, no notebook run."""
+    calls: list[tuple[object, ...]] = []
+
+    class NoKernel:
+        def __init__(self, *args: object) -> None: ...
+
+        def __enter__(self) -> NoKernel:
+            return self
+
+        def __exit__(self, *exc: object) -> None: ...
+
+    def run_quarter(plan: str, year: str, quarter: int | str, **kwargs: object) -> Path:
+        calls.append((plan, year, quarter))
+        return Path("dashboard.html")
+
+    monkeypatch.setattr(kernel, "WarmKernel", NoKernel)
+    monkeypatch.setattr(pipeline, "run_quarter", run_quarter)
+    return calls
+
+
+def test_run_latest_picks_and_prints_the_last_quarter_with_its_files(
+    calendar_plan: Path, capsys: Captured, runs: list[tuple[object, ...]]
+) -> None:
+    raw = str(calendar_plan.parent / "raw")
+    assert cli.main(["run", "--plan", str(calendar_plan), "--latest", "--raw-dir", raw]) == 0
+    out = capsys.readouterr().out
+    assert "csp: latest quarter with all its months: 2025 Q3 (July to September 2025)" in out
+    assert runs == [(str(calendar_plan), "2025", 3)]
+
+
+def test_run_latest_with_no_complete_quarter_is_one_line(
+    calendar_plan: Path, tmp_path: Path, capsys: Captured, runs: list[tuple[object, ...]]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["run", "--plan", str(calendar_plan), "--latest", "--raw-dir", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("csp: error: no quarter of calendar-cli's years (2024, 2025) has all")
+    assert err.count("\n") == 1
+    assert runs == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--latest", "--year", "2025"], ["--latest", "--quarter", "1"], ["--year", "2025"], []],
+    ids=["latest-and-year", "latest-and-quarter", "year-alone", "neither"],
+)
+def test_run_takes_a_year_and_quarter_or_latest(
+    argv: list[str], capsys: Captured, runs: list[tuple[object, ...]]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["run", "--plan", "stockton", *argv])
+    assert stopped.value.code == 2
+    assert "--latest" in capsys.readouterr().err
+    assert runs == []
+
+
+@pytest.mark.parametrize(
+    ("year", "problem"),
+    [("2025-26", "calendar year '2025-26' is not of the form 2025"), ("2025", None)],
+)
+def test_run_reads_the_year_as_the_plan_s_year_start_says(
+    calendar_plan: Path,
+    capsys: Captured,
+    runs: list[tuple[object, ...]],
+    year: str,
+    problem: str | None,
+) -> None:
+    raw = str(calendar_plan.parent / "raw")
+    argv = ["run", "--plan", str(calendar_plan), "--year", year, "--quarter", "1", "--raw-dir", raw]
+    code = cli.main(argv)
+    if problem is None:
+        assert code == 0
+        assert runs == [(str(calendar_plan), "2025", "1")]
+    else:
+        assert code == 1
+        assert problem in capsys.readouterr().err
+        assert runs == []
+
+
+def test_run_refuses_an_unknown_year_start_before_the_engine(
+    calendar_plan: Path, capsys: Captured, runs: list[tuple[object, ...]]
+) -> None:
+    calendar_plan.write_text(
+        CALENDAR_PLAN.replace("year_start: january", "year_start: july"), encoding="utf-8"
+    )
+    argv = ["run", "--plan", str(calendar_plan), "--year", "2025", "--quarter", "1"]
+    assert cli.main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("csp: error: calendar-cli.yml: year_start: unknown year_start 'july'")
+    assert runs == []

@@ -295,3 +295,19 @@ def test_cli_index_writes_the_index(reports: Path, capsys: pytest.CaptureFixture
     assert written.is_file()
     assert str(written) in capsys.readouterr().out
     assert IndexPage(written.read_text(encoding="utf-8")).links == EXPECTED_ORDER
+
+
+def test_a_calendar_year_report_is_listed_by_its_year_and_quarter_months(tmp_path: Path) -> None:
+    """A plan of calendar years writes 2025 where a financial one writes 2011-12: the folder's form
+    says which, so each row names the quarter's months."""
+    root = tmp_path / "reports"
+    write_report(root, "cleveland", "2025", 1, {1: ["on_track"]})
+    write_report(root, "stockton", "2011-12", 2, {2: ["on_track"]})
+    page = IndexPage(index.build_index(root).read_text(encoding="utf-8"))
+    texts = {row.link: row.text for row in page.rows}
+    assert (
+        texts["cleveland/2025/Q1/dashboard.html"] == "2025 as at end of Q1 (January to March 2025)"
+    )
+    assert texts["stockton/2011-12/Q2/dashboard.html"] == (
+        "2011/12 as at end of Q2 (July to September 2011)"
+    )

@@ -1,4 +1,5 @@
-"""Financial years and quarters: April-to-March years, Q1 = April to June, as the board reads them."""
+"""Years and quarters: April-to-March financial years (Q1 = April to June), as the board reads them,
+and the calendar years of a plan with `year_start: january` (Q1 = January to March)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import pytest
 
 from csp.parameters import parse_quarter
 from csp.periods import (
+    CalendarYear,
     FinancialYear,
     financial_quarter,
     month_span,
+    plan_year,
     quarter_end_label,
+    quarter_label,
+    year_of_folder,
 )
 
 
@@ -144,3 +149,61 @@ def test_month_span_labels(fy2011: FinancialYear) -> None:
 def test_quarter_end_label(fy2011: FinancialYear, quarter: int, label: str) -> None:
     """'As at end of Q2 (September 2011)': Q4 ends in the next calendar year."""
     assert quarter_end_label(fy2011, quarter) == label
+
+
+# calendar years ------------------------------------------------------------------------------------
+
+
+def test_a_calendar_year_is_read_and_written_as_one_number() -> None:
+    """'2025' (or 2025 from YAML) is unambiguous: the folder, parameter and label are all 2025."""
+    year = CalendarYear.parse("2025")
+    assert year == CalendarYear.parse(2025) == plan_year(" 2025 ", "january")
+    assert (str(year), year.label, year.start) == ("2025", "2025", 2025)
+    assert year != FinancialYear(2025)
+
+
+@pytest.mark.parametrize("text", ["2025-26", "25", "2025/26", "", "twenty"])
+def test_a_calendar_year_in_another_form_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"calendar year .* is not of the form 2025"):
+        plan_year(text, "january")
+
+
+def test_calendar_quarters_run_january_to_december() -> None:
+    """Q1 is January to March, Q4 October to December of the same year."""
+    year = CalendarYear.parse("2024")
+    assert labels(year.months) == [f"2024-{m:02d}" for m in range(1, 13)]
+    assert labels(year.quarter_months(1)) == ["2024-01", "2024-02", "2024-03"]
+    assert labels(year.quarter_months(4)) == ["2024-10", "2024-11", "2024-12"]
+    assert labels(year.ytd_months(2))[-1] == "2024-06"
+    for each in year.months:
+        assert each in year.quarter_months(year.quarter_of(each))
+
+
+def test_the_calendar_baseline_crosses_the_year_boundary() -> None:
+    """2025 is judged against 2024: Q1 2025 beside Q1 2024, twelve months earlier."""
+    year = CalendarYear.parse("2025")
+    assert year.previous == CalendarYear(2024)
+    assert str(year.previous) == "2024"
+    assert [m - 12 for m in year.quarter_months(1)] == list(year.previous.quarter_months(1))
+    assert year.previous.months[-1] + 1 == year.months[0]
+
+
+@pytest.mark.parametrize(
+    ("year", "quarter", "label"),
+    [
+        (CalendarYear(2025), 1, "Q1 (January to March 2025)"),
+        (CalendarYear(2024), 4, "Q4 (October to December 2024)"),
+        (FinancialYear(2011), 2, "Q2 (July to September 2011)"),
+        (FinancialYear(2011), 4, "Q4 (January to March 2012)"),
+    ],
+)
+def test_quarter_label_names_the_quarters_months(
+    year: FinancialYear, quarter: int, label: str
+) -> None:
+    assert quarter_label(year, quarter) == label
+
+
+def test_a_folder_name_says_which_kind_of_year_it_is() -> None:
+    assert year_of_folder("2025") == CalendarYear(2025)
+    assert year_of_folder("2024-25") == FinancialYear(2024)
+    assert quarter_end_label(year_of_folder("2025"), 1) == "March 2025"

@@ -19,7 +19,7 @@ from csp import config
 from csp.config import plan_path
 from csp.errors import PlanError
 from csp.kinds import KINDS
-from csp.periods import FinancialYear
+from csp.periods import CalendarYear, FinancialYear
 from csp.plan import Plan, load_plan
 from csp.records import Condition
 
@@ -585,6 +585,51 @@ def test_non_numeric_or_empty_entries_are_plan_errors(
     """Every typo is a PlanError naming file and entry, so `csp validate` never shows a traceback."""
     message = load_error(tmp_path, change)
     assert message.startswith(f"mini.yml: {entry}")
+
+
+def test_a_plan_of_calendar_years(tmp_path: Path) -> None:
+    """`year_start: january`: years are written 2025 (quoted or not), the baseline the year before
+    unless the plan names it, and Q1 is January to March."""
+    data = {**minimal_plan(), "year_start": "january", "years": ["2024", 2025]}
+    plan = load_plan(write_plan(tmp_path, data))
+    assert plan.year_start == "january"
+    assert plan.years == (CalendarYear(2024), CalendarYear(2025))
+    assert plan.baseline_for(plan.parse_year("2025")) == CalendarYear(2024)
+    assert [str(m) for m in plan.years[1].quarter_months(1)] == ["2025-01", "2025-02", "2025-03"]
+    named = load_plan(write_plan(tmp_path, {**data, "baseline_year": "2023"}))
+    assert named.baseline_for(named.years[1]) == CalendarYear(2023)
+    assert load_plan(write_plan(tmp_path, minimal_plan())).year_start == "april"
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"year_start": "january", "years": ["2025-26"]}, "years: calendar year '2025-26'"),
+        (
+            {"year_start": "january", "years": ["2025"], "baseline_year": "2024-25"},
+            "baseline_year: calendar year",
+        ),
+        ({"years": ["2025"]}, "years: financial year '2025' is not of the form 2011-12"),
+        (
+            {"year_start": "july"},
+            "year_start: unknown year_start 'july' (expected one of: april, january)",
+        ),
+    ],
+    ids=["financial-year-in-calendar-plan", "baseline", "calendar-year-in-financial-plan", "july"],
+)
+def test_years_must_be_written_as_the_plans_year_start_says(
+    tmp_path: Path, change: dict[str, Any], problem: str
+) -> None:
+    message = load_error(tmp_path, lambda d: d.update(change))
+    assert message.startswith(f"mini.yml: {problem}")
+
+
+def test_a_calendar_year_the_plan_does_not_cover_is_named_as_written(tmp_path: Path) -> None:
+    plan = load_plan(
+        write_plan(tmp_path, {**minimal_plan(), "year_start": "january", "years": [2025]})
+    )
+    with pytest.raises(PlanError, match=r"years: the plan does not cover 2026 \(it covers 2025\)"):
+        plan.check_year(plan.parse_year(2026))
 
 
 def test_annual_baseline_is_read_with_its_profile(tmp_path: Path) -> None:

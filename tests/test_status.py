@@ -244,13 +244,45 @@ def test_baseline_missing_names_the_extract_and_year(plan: Plan) -> None:
 
 
 def test_baseline_incomplete_names_the_months(plan: Plan) -> None:
+    """A quarter whose baseline months are missing is no data, naming them; the whole year's
+    gaps count once the year to date reaches them."""
     base: Months = [10] * 9 + [None, None, None]
     base[4] = None
-    result = judge(plan, measure(), values(base, [10, 10, 10]), 1)
+    result = judge(plan, measure(), values(base, [10] * 12), 4)
     assert result.status == NO_DATA
     assert result.reason == (
         "baseline 2010-11 incomplete: no data for Aug 2010, Jan 2011 to Mar 2011"
     )
+    second = judge(plan, measure(), values(base, [10] * 6), 2)
+    assert (second.status, second.reason) == (
+        NO_DATA,
+        "baseline 2010-11 incomplete: no data for Aug 2010",
+    )
+
+
+def test_a_quarter_whose_baseline_months_are_there_is_judged(plan: Plan) -> None:
+    """Gaps later in the baseline year (a download missing months) do not stop Q1, judged on
+    April to June against April to June; with no whole baseline year there is no annual total."""
+    base: Months = [10, 10, 10] + [None] * 9
+    result = judge(plan, measure(), values(base, [9, 9, 9]), 1)
+    assert result.status == ON_TRACK
+    assert (result.ytd.actual, result.ytd.baseline) == (27.0, 30.0)
+    assert result.annual_baseline is None
+    assert result.projection is not None
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"baseline": "whole_year"}, {"projection": "baseline_profile"}],
+    ids=["whole-year-baseline", "baseline-profile-projection"],
+)
+def test_a_figure_on_the_whole_baseline_year_needs_all_of_it(
+    plan: Plan, options: dict[str, str]
+) -> None:
+    base: Months = [10, 10, 10] + [None] * 9
+    result = judge(plan, measure(**options), values(base, [9, 9, 9]), 1)
+    assert result.status == NO_DATA
+    assert result.reason == "baseline 2010-11 incomplete: no data for Jul 2010 to Mar 2011"
 
 
 def test_supplied_figure_absent_for_the_year_to_date(plan: Plan) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from csp.extracts import ExtractFile, Unavailable
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.registry import Registry
 
@@ -43,7 +43,7 @@ class Source(ABC):
         self,
         spec: ExtractSpec,
         raw_dir: Path,
-        year: FinancialYear,
+        year: PlanYear,
         last_quarter: int,
         availability: Sequence[Unavailable],
     ) -> list[ExtractFile]:

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from csp import columns, csvfile
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
-from csp.periods import FinancialYear
+from csp.periods import PlanYear
 from csp.quality import ALL_FILES, Facts, mask
 from csp.sources.base import SOURCES, Source
 
@@ -63,7 +63,7 @@ class PartnerSource(Source):
         self,
         spec: ExtractSpec,
         raw_dir: Path,
-        year: FinancialYear,
+        year: PlanYear,
         last_quarter: int,
         availability: Sequence[Unavailable],
     ) -> list[ExtractFile]:

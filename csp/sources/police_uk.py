@@ -25,7 +25,7 @@ from csp import csvfile
 from csp.columns import FILE, Batch
 from csp.errors import ExtractError
 from csp.extracts import ExtractFile, Unavailable, refuse_copies
-from csp.periods import FinancialYear, financial_quarter
+from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.sources.base import SOURCES, Source
 
@@ -123,7 +123,7 @@ class PoliceUkSource(Source):
         self,
         spec: ExtractSpec,
         raw_dir: Path,
-        year: FinancialYear,
+        year: PlanYear,
         last_quarter: int,
         availability: Sequence[Unavailable],
     ) -> list[ExtractFile]:
@@ -131,7 +131,7 @@ class PoliceUkSource(Source):
         force = spec.options.force
         files = []
         for month in year.months[: last_quarter * 3]:
-            quarter = f"Q{financial_quarter(month)}"
+            quarter = f"Q{year.quarter_of(month)}"
             found = month_files(raw_dir, month, force)
             expected = raw_dir / str(month) / f"{month}-{force or '<force>'}-street.csv"
             for path in found or [expected]:
