@@ -33,10 +33,37 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--plan", required=True)
 
     commands.add_parser("plans", help="list the plans in plans/")
+    add_init(commands)
 
     index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
     index.add_argument("--reports-dir", help="reports folder (default: reports/)")
     return parser
+
+
+def add_init(commands: argparse._SubParsersAction) -> None:
+    init = commands.add_parser(
+        "init",
+        help="write a plan for an area from a police.uk download and the ONS lookups",
+        description="Write plans/PLAN.yml: every LSOA of the area in the download with its ward, "
+        "and the standard police.uk measures P1-P10. Then: csp run --plan PLAN ...",
+    )
+    init.add_argument("plan", help="plan name (plans/<name>.yml) or path to the file to write")
+    init.add_argument(
+        "--police-force", required=True, help="force as police.uk names its files: cleveland"
+    )
+    where = init.add_mutually_exclusive_group(required=True)
+    where.add_argument("--area", help="local authority or Community Safety Partnership name")
+    where.add_argument(
+        "--all-areas",
+        action="store_true",
+        help="one plan per partnership of the force: PLAN-<partnership>",
+    )
+    init.add_argument("--year-start", choices=["april", "january"], default="april")
+    init.add_argument("--raw-dir", default="data/raw/police-uk", help="the police.uk download")
+    init.add_argument(
+        "--ons-dir", default="data/raw/ons", help="the ONS lookups (README: A plan for any area)"
+    )
+    init.add_argument("--force", action="store_true", help="replace a plan that exists")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -89,7 +116,24 @@ def plans(args: argparse.Namespace) -> None:
     print("\n".join(config.available_plans()))
 
 
-COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans}
+def init(args: argparse.Namespace) -> None:
+    from csp import scaffold  # deferred, as for run: pandas and pyarrow
+
+    request = scaffold.InitRequest(
+        plan=args.plan,
+        police_force=args.police_force,
+        area=args.area,
+        all_areas=args.all_areas,
+        year_start=args.year_start,
+        raw_dir=config.resolve(args.raw_dir),
+        ons_dir=config.resolve(args.ons_dir),
+        overwrite=args.force,
+    )
+    for written in scaffold.init(request):
+        print(scaffold.summary(written))
+
+
+COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans, "init": init}
 
 
 def main(argv: list[str] | None = None) -> int:
