@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_init(commands: argparse._SubParsersAction) -> None:
+    """`csp init`: its defaults are the folders the README tells analysts to unzip into."""
     init = commands.add_parser(
         "init",
         help="write a plan for an area from a police.uk download and the ONS lookups",
@@ -58,8 +59,15 @@ def add_init(commands: argparse._SubParsersAction) -> None:
         action="store_true",
         help="one plan per partnership of the force: PLAN-<partnership>",
     )
-    init.add_argument("--year-start", choices=["april", "january"], default="april")
-    init.add_argument("--raw-dir", default="data/raw/police-uk", help="the police.uk download")
+    init.add_argument(
+        "--year-start",
+        choices=["april", "january"],
+        default="april",
+        help="april: financial years, 2025-26 (the default); january: calendar years, 2025",
+    )
+    init.add_argument(
+        "--raw-dir", default="data/raw/police-uk", help="the police.uk download, unzipped"
+    )
     init.add_argument(
         "--ons-dir", default="data/raw/ons", help="the ONS lookups (README: A plan for any area)"
     )
