@@ -10,8 +10,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 LAB_VENV := .venv-lab
 SAMPLE := data/raw/stockton/2011-12/commentary.csv
-CHROMIUM ?= /usr/bin/chromium
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM ?= $(or $(CSP_CHROMIUM),/usr/bin/chromium)
+SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# JupyterLab refuses to start as root (a container's usual user) unless told to.
+LAB_ROOT ?= $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: help install sample report browser test lint format lab bench clean
 
@@ -38,10 +40,15 @@ report: $(SAMPLE) ## run the main job: Stockton 2011-12 Q1 and Q2 on the bundled
 	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 1
 	$(BIN)/csp run --plan stockton --year 2011-12 --quarter 2
 
+# Whether chromium is there is checked after the attempt, not read from apt's exit codes: an update
+# can fail on one unreachable list and the install still work, or the install fail after installing.
 browser: ## install Debian's chromium for the browser tests, if it is missing (root or sudo)
-	@test -x $(CHROMIUM) || { echo "installing Debian's chromium for the browser tests"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; } || \
-		echo "could not install chromium: browser tests will skip (CI requires them)"
+	@if [ ! -x "$(CHROMIUM)" ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -qq || true; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null || true; \
+	fi; \
+	[ -x "$(CHROMIUM)" ] || echo "could not install chromium: browser tests will skip (CI requires them)"
 
 test: $(INSTALLED) browser ## run the tests (browser tests included)
 	$(BIN)/pytest
@@ -62,8 +69,8 @@ $(LAB_VENV)/.installed: | $(INSTALLED)
 	$(BIN)/python -m ipykernel install --prefix $(LAB_VENV) --name python3 --display-name 'Python 3 (csp)'
 	@touch $@
 
-lab: $(LAB_VENV)/.installed ## open the notebooks in JupyterLab (its own venv; the kernel is .venv's csp)
-	$(LAB_VENV)/bin/jupyter lab notebooks/
+lab: $(LAB_VENV)/.installed ## JupyterLab at the project root: notebooks/, data/, reports/ (its own venv)
+	$(LAB_VENV)/bin/jupyter lab --ServerApp.root_dir="$(CURDIR)" $(LAB_ROOT)
 
 bench: $(SAMPLE) ## a quarter against the papermill floor, in one run; the engine per step; prints figures
 	$(BIN)/python benchmarks/bench_run.py

@@ -105,7 +105,15 @@ def write_plan(folder: Path, force: str, ons: Path) -> Path:
             metric["top"] = {"n": n, "by": [by]}
             metric["breakdown"] = {"by": [by]}
         title = f"Reduce {crime_type.lower()}"
-        measures.append({"id": measure_id, "title": title, "direction": "reduce", "metric": metric})
+        measures.append(
+            {
+                "id": measure_id,
+                "title": title,
+                "direction": "reduce",
+                "target": "baseline",
+                "metric": metric,
+            }
+        )
     plan = {
         "plan": f"bench-{force}",
         "partnership": f"{FORCES[force][1]} area (benchmark)",

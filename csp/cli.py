@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--plan", required=True)
 
     commands.add_parser("plans", help="list the plans in plans/")
+    add_init(commands)
 
     index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
     index.add_argument("--reports-dir", help="reports folder (default: reports/)")
@@ -78,6 +79,40 @@ def latest(args: argparse.Namespace) -> tuple[str, int]:
     year, quarter = found
     print(f"csp: latest quarter with all its months: {year} {quarter_label(year, quarter)}")
     return str(year), quarter
+
+
+def add_init(commands: argparse._SubParsersAction) -> None:
+    """`csp init`: its defaults are the folders the README tells analysts to unzip into."""
+    init = commands.add_parser(
+        "init",
+        help="write a plan for an area from a police.uk download and the ONS lookups",
+        description="Write plans/PLAN.yml: every LSOA of the area in the download with its ward, "
+        "and the standard police.uk measures P1-P10. Then: csp run --plan PLAN ...",
+    )
+    init.add_argument("plan", help="plan name (plans/<name>.yml) or path to the file to write")
+    init.add_argument(
+        "--police-force", required=True, help="force as police.uk names its files: cleveland"
+    )
+    where = init.add_mutually_exclusive_group(required=True)
+    where.add_argument("--area", help="local authority or Community Safety Partnership name")
+    where.add_argument(
+        "--all-areas",
+        action="store_true",
+        help="one plan per partnership of the force: PLAN-<partnership>",
+    )
+    init.add_argument(
+        "--year-start",
+        choices=["april", "january"],
+        default="april",
+        help="april: financial years, 2025-26 (the default); january: calendar years, 2025",
+    )
+    init.add_argument(
+        "--raw-dir", default="data/raw/police-uk", help="the police.uk download, unzipped"
+    )
+    init.add_argument(
+        "--ons-dir", default="data/raw/ons", help="the ONS lookups (README: A plan for any area)"
+    )
+    init.add_argument("--force", action="store_true", help="replace a plan that exists")
 
 
 def run(args: argparse.Namespace) -> None:
@@ -132,7 +167,24 @@ def plans(args: argparse.Namespace) -> None:
     print("\n".join(config.available_plans()))
 
 
-COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans}
+def init(args: argparse.Namespace) -> None:
+    from csp import scaffold  # deferred, as for run: pandas and pyarrow
+
+    request = scaffold.InitRequest(
+        plan=args.plan,
+        police_force=args.police_force,
+        area=args.area,
+        all_areas=args.all_areas,
+        year_start=args.year_start,
+        raw_dir=config.resolve(args.raw_dir),
+        ons_dir=config.resolve(args.ons_dir),
+        overwrite=args.force,
+    )
+    for written in scaffold.init(request):
+        print(scaffold.summary(written))
+
+
+COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans, "init": init}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -200,6 +200,9 @@ def measure_series(
         context_covered = metric_coverage(context, coverage)
         yield SeriesRecords("context", name, context, records_for(context, tables), context_covered)
     if metric.breakdown is not None:
+        if metric.breakdown.top is not None:
+            # The figure stays the whole; only its top items are broken down (P1's top wards).
+            items = top_items(records, metric.breakdown.by, metric.breakdown.top, baseline_year)
         yield from breakdown_series(metric, records, items, covered)
     yield from rest_series(metric, records, covered)
 

@@ -118,6 +118,7 @@ class BreakdownSpec:
     by: tuple[str, ...]
     label: str
     unit: str
+    top: int | None = None  # only the n items with most records in the baseline year
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,8 @@ class Plan:
     themes: tuple[Theme, ...]
     path: Path
     baseline_year: PlanYear | None = None
-    lsoas: dict[str, str] = field(default_factory=dict)
+    # The area's LSOA codes -> ward; None: in the area, its ward not known (a code the lookup lacks).
+    lsoas: dict[str, str | None] = field(default_factory=dict)
     significance_level: float = 0.05
     amber_band: float | None = None
     year_start: str = DEFAULT_YEAR_START  # april: financial years (2011-12); january: 2025
@@ -232,6 +234,11 @@ def _problem(text: str) -> PydanticCustomError:
 def _text(value: Any) -> Any:
     """YAML reads 5.1, 2011 or a date as such; a plan's names and titles are text all the same."""
     return str(value) if isinstance(value, int | float | date) else value
+
+
+def _blank_is_none(value: Any) -> Any:
+    """An LSOA's ward left empty (`~`, `null` or nothing) means in the area, ward not known."""
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
 
 def _listed(value: Any) -> Any:
@@ -431,6 +438,7 @@ class BreakdownEntry(Entry):
     by: Names = Field(min_length=1)
     label: Text | None = None
     unit: Text = ""
+    top: int | None = Field(default=None, ge=1)
 
 
 class MetricEntry(Entry):
@@ -538,7 +546,7 @@ class PlanFile(Entry):
     baseline_year: Year | None = None
     raw_dir: Text | None = None
     wards: Names = ()
-    lsoas: dict[Text, Text] = {}
+    lsoas: dict[Text, Annotated[Text | None, BeforeValidator(_blank_is_none)]] = {}
     groups: dict[Text, Names] = {}
     extracts: dict[Text, ExtractEntry]
     default_comment: Templates = ()
@@ -659,9 +667,10 @@ class _Resolver:
             raise self.fail(loc + where, problem) from None
 
     def plan(self, entry: PlanFile) -> Plan:
-        self.wards = entry.wards or tuple(dict.fromkeys(entry.lsoas.values()))
+        known = [ward for ward in entry.lsoas.values() if ward is not None]
+        self.wards = entry.wards or tuple(dict.fromkeys(known))
         for code, ward in entry.lsoas.items():
-            if ward not in self.wards:
+            if ward is not None and ward not in self.wards:
                 raise self.fail(("lsoas", code), f"'{ward}' is not one of the plan's wards")
         self.groups = dict(entry.groups)
         self.extracts = {
@@ -915,7 +924,7 @@ class _Figure:
         by = self.columns(entry.by, ("breakdown", "by"))
         label = entry.label or " ".join("{" + column + "}" for column in by)
         self.columns(figures.template_fields(label), ("breakdown", "label"))
-        return BreakdownSpec(by=by, label=label, unit=entry.unit)
+        return BreakdownSpec(by=by, label=label, unit=entry.unit, top=entry.top)
 
     def conditions(
         self, where: dict[str, ConditionRule | tuple[Any, ...]], loc: Loc

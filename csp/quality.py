@@ -27,6 +27,10 @@ FACTS = {
     "outside_period": "rows dated before the file's period (late records, counted in their own month)",
     "no_location": "rows with no location (in no area measure)",
     "outside_area": "rows outside the plan's area (left out)",
+    "ward_not_known": (
+        "rows in the area whose ward is not known: LSOA code not in the ONS lookup (2021 codes); "
+        "counted in the area's totals, in no ward"
+    ),
     "resent": "records sent again in a later file (the later copy kept)",
     "looks_incomplete": "months that look incomplete (the measures they feed show no data)",
     "accepted_incomplete": "months that look incomplete, accepted by the analyst as real",

@@ -25,7 +25,7 @@ from csp.kinds.proportion import ProportionOptions
 from csp.kinds.repeat import RepeatOptions, repeat_increments
 from csp.kinds.supplied import SuppliedOptions
 from csp.periods import FinancialYear
-from csp.plan import MetricSpec, Plan, Theme, load_plan
+from csp.plan import BreakdownSpec, MetricSpec, Plan, Theme, load_plan
 from csp.records import Condition
 
 YEAR = FinancialYear.parse("2011-12")
@@ -420,6 +420,23 @@ def test_measure_values_context_and_ward_breakdown(stockton: Plan) -> None:
     assert april[("breakdown", "Hardwick")] == 2
     assert april[("breakdown", "Newtown")] == 1
     assert ("breakdown", "Yarm") not in april.index
+
+
+def test_breakdown_top_items_leave_the_figure_whole(stockton: Plan) -> None:
+    """`breakdown: {by: [ward], top: 2}`: the figure counts every record, wards known or not; the
+    breakdown shows the two wards with most in the baseline year, and no item for a blank ward."""
+    measure = measure_of(stockton, "5.1")
+    top_two = BreakdownSpec(by=("ward",), label="{ward}", unit="", top=2)
+    measure = replace(measure, metric=replace(measure.metric, breakdown=top_two))
+    plan = replace(stockton, themes=(Theme(name="T", title="T", measures=(measure,)),))
+    wards = ["Hardwick"] * 3 + ["Newtown"] * 2 + ["Yarm"] + [pd.NA] * 4
+    rows = [{"date": "2010-06-01", "ward": ward} for ward in wards]
+    rows += [{"date": "2011-05-01", "ward": "Yarm"}, {"date": "2011-05-02", "ward": pd.NA}]
+    values = metrics.measure_values(plan, {"police_crime": police_crime(rows)}, FULL_COVERAGE, YEAR)
+    assert sum(main_series(values, "5.1", "2010-11").values()) == 10
+    assert main_series(values, "5.1", "2011-12")["2011-05"] == 2
+    items = values.loc[values["series"] == "breakdown", "item"].drop_duplicates().tolist()
+    assert items == ["Hardwick", "Newtown"]
 
 
 # cross-check on the sample -------------------------------------------------------------------------

@@ -727,3 +727,24 @@ def test_the_plan_imports_only_leaves_and_the_registries() -> None:
 def test_the_figures_vocabulary_is_a_leaf() -> None:
     """No pandas and nothing of csp: the plan checks templates without the engine."""
     assert imported_modules("csp.figures") == {"__future__", "__future__.annotations", "string"}
+
+
+def test_an_lsoa_without_a_ward_is_in_the_area_in_no_ward(tmp_path: Path) -> None:
+    """`E01035197: null` (or empty): in the area, its ward not known; the wards are the others."""
+    data = {**minimal_plan(), "wards": []}
+    data["lsoas"] = {"E01012187": "Hardwick", "E01035197": None, "E01035198": ""}
+    data["groups"] = {"pair": ["Hardwick"]}
+    plan = load_plan(write_plan(tmp_path, data))
+    assert plan.lsoas == {"E01012187": "Hardwick", "E01035197": None, "E01035198": None}
+    assert plan.wards == ("Hardwick",)
+
+
+def test_a_breakdown_top_must_be_a_positive_number(tmp_path: Path) -> None:
+    def change(data: dict[str, Any]) -> None:
+        first_measure(data)["metric"]["breakdown"] = {"by": ["ward"], "top": 0}
+
+    assert "measure 5.1.metric.breakdown.top" in load_error(tmp_path, change)
+    data = minimal_plan()
+    first_measure(data)["metric"]["breakdown"] = {"by": ["ward"], "top": 2}
+    plan = load_plan(write_plan(tmp_path, data))
+    assert measure_of(plan, "5.1").metric.breakdown.top == 2

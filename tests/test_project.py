@@ -4,6 +4,7 @@ told about, CI that cannot pass by skipping, and extracts kept out of git."""
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import shutil
 import subprocess
@@ -152,3 +153,75 @@ def test_readme_mentions_report_and_test() -> None:
     text = readme.read_text(encoding="utf-8")
     assert "make report" in text
     assert "make test" in text
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_lab_opens_at_the_project_root_and_runs_as_root() -> None:
+    """JupyterLab serves the whole project (data/ and reports/ too), and as root says so."""
+    done = subprocess.run(
+        ["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    )
+    command = done.stdout.strip().splitlines()[-1]
+    assert command.startswith(".venv-lab/bin/jupyter lab ")
+    assert f'--ServerApp.root_dir="{ROOT}"' in command
+    assert ("--allow-root" in command) == (os.getuid() == 0)
+
+
+def fake_apt(folder: Path, chromium: Path, *, installs: bool) -> dict[str, str]:
+    """An apt-get that fails (exit 100, as a container's triggers can), after installing
+    `chromium` or not; the environment that puts it first on the PATH."""
+    folder.mkdir()
+    script = folder / "apt-get"
+    install = f"touch '{chromium}' && chmod +x '{chromium}'" if installs else "true"
+    script.write_text(
+        f'#!/bin/sh\ncase "$*" in *install*) {install};; esac\nexit 100\n', encoding="utf-8"
+    )
+    script.chmod(0o755)
+    return {**os.environ, "PATH": f"{folder}:{os.environ['PATH']}"}
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.parametrize(
+    ("present", "installs", "complaint"),
+    [(True, False, False), (False, True, False), (False, False, True)],
+    ids=["present", "installed-apt-failed", "absent"],
+)
+def test_make_browser_complains_only_when_chromium_is_absent(
+    tmp_path: Path, present: bool, installs: bool, complaint: bool
+) -> None:
+    chromium = tmp_path / "chromium"
+    if present:
+        chromium.write_text("#!/bin/sh\n", encoding="utf-8")
+        chromium.chmod(0o755)
+    env = fake_apt(tmp_path / "bin", chromium, installs=installs)
+    done = subprocess.run(
+        ["make", "-s", "browser", f"CHROMIUM={chromium}", "SUDO="],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert ("could not install chromium" in done.stdout) == complaint
+    assert ("installing" in done.stdout) == (not present)
+
+
+def test_every_folder_of_package_files_is_a_package_setuptools_finds() -> None:
+    """A folder of templates setuptools does not list as a package is installed with a warning
+    (and, in time, not at all): `packages.find` must find every folder under csp/ with files."""
+    setuptools = pytest.importorskip("setuptools")
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["packages"]["find"]
+    assert find.get("namespaces", True)  # folders without __init__.py (templates) are packages
+    found = set(setuptools.find_namespace_packages(where=str(ROOT), include=find["include"]))
+    folders = {
+        ".".join(folder.relative_to(ROOT).parts)
+        for folder in (ROOT / "csp").rglob("*")
+        if folder.is_dir()
+        and "__pycache__" not in folder.parts
+        and any(child.is_file() for child in folder.iterdir())
+    }
+    assert "csp.templates.init" in folders
+    assert folders <= found

@@ -3,6 +3,8 @@
 Any number of months and forces. The plan defines its area by LSOA codes, each with its ward: rows in
 other areas (a neighbouring borough's LSOAs) and rows with `No Location` (no LSOA) count in no area
 measure, and the data-quality facts say how many were left out, file by file, which is month by month.
+An LSOA the plan gives no ward (a 2021 code the ONS ward lookup lacks) counts in the area's totals
+with its ward blank, and the facts say how many rows that was.
 Crime type names changed in May 2013; a plan may name either era's type and match both.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -277,7 +279,7 @@ def stacked_frame(tables: list[pa.Table]) -> pd.DataFrame:
     return frame
 
 
-def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.DataFrame:
+def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None]) -> pd.DataFrame:
     """The months' rows in the plan's area, typed; what was left out and why goes into the facts.
 
     Every check is a mask over all rows, and the rows are taken once: each take of a million text
@@ -295,9 +297,11 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: dict[str, str]) -> pd.D
     no_location = ~blank & (_is(table["lsoa_code"], "") | _is(table["location"], NO_LOCATION))
     batch.count("no_location", table, no_location)
     ward = _per_row(table["lsoa_code"], lambda codes: codes.map(lsoas))
-    outside = ~blank & ~no_location & ward.isna().to_numpy()
+    outside = ~blank & ~no_location & ~_is_in(table["lsoa_code"], lsoas.keys())
     batch.count("outside_area", table, outside, _areas(table.loc[outside, ["lsoa_name", FILE]]))
     keep = ~(blank | no_location | outside)
+    unknown = keep & ward.isna().to_numpy()
+    batch.count("ward_not_known", table, unknown, _codes(table.loc[unknown, ["lsoa_code", FILE]]))
     table = table[keep]
     table["ward"] = ward[keep]
     table["location_name"] = _per_row(table["location"], tidy_locations)
@@ -348,6 +352,20 @@ def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.
         pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object)),
         index=values.index,
     )
+
+
+def _is_in(values: pd.Series, allowed: Iterable[str]) -> np.ndarray:
+    """Cell by cell, is a categorical's value one of `allowed` (worked out once per distinct value)."""
+    inside = np.flatnonzero(values.cat.categories.isin(list(allowed)))
+    return np.isin(values.cat.codes.to_numpy(), inside)
+
+
+def _codes(rows: pd.DataFrame) -> pd.Series:
+    """Per file, the LSOA codes of its rows: 'E01035197; E01035198' (codes are public)."""
+    codes = rows["lsoa_code"].astype(object)
+    files = rows[FILE].astype(object)
+    pairs = pd.DataFrame({"file": files, "code": codes}).drop_duplicates().sort_values("code")
+    return pairs.groupby("file", sort=False)["code"].agg("; ".join)
 
 
 def _areas(outside: pd.DataFrame) -> pd.Series:
