@@ -110,7 +110,9 @@ def add_init(commands: argparse._SubParsersAction) -> None:
         "--raw-dir", default="data/raw/police-uk", help="the police.uk download, unzipped"
     )
     init.add_argument(
-        "--ons-dir", default="data/raw/ons", help="the ONS lookups (README: A plan for any area)"
+        "--ons-dir",
+        help="the ONS lookups (README: A plan for any area); default data/raw/ons, else an ons/ "
+        "folder beside the download",
     )
     init.add_argument("--force", action="store_true", help="replace a plan that exists")
 
@@ -177,7 +179,7 @@ def init(args: argparse.Namespace) -> None:
         all_areas=args.all_areas,
         year_start=args.year_start,
         raw_dir=config.resolve(args.raw_dir),
-        ons_dir=config.resolve(args.ons_dir),
+        ons_dir=scaffold.ons_folder(args.ons_dir, config.resolve(args.raw_dir)),
         overwrite=args.force,
     )
     for written in scaffold.init(request):

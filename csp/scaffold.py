@@ -272,6 +272,16 @@ class Written:
     notes: tuple[str, ...] = field(default=())
 
 
+def ons_folder(given: str | None, raw_dir: Path) -> Path:
+    """The lookups: the folder given, else data/raw/ons, else an `ons/` folder beside the download
+    (as ../shared/data keeps them), else data/raw/ons for the message saying where to get them."""
+    if given:
+        return config.resolve(given)
+    default = config.resolve(DEFAULT_ONS_DIR)
+    beside = raw_dir.parent / "ons"
+    return beside if not default.is_dir() and beside.is_dir() else default
+
+
 @dataclass(frozen=True)
 class InitRequest:
     """What `csp init` was asked for."""

@@ -477,7 +477,7 @@ def test_a_cleveland_quarter_says_which_baseline_months_are_missing(
     clean_step.run(run)
     statuses = measure_step.run(run).statuses
     assert set(statuses["status"]) == {"no_data"}
-    assert statuses["reason"].str.contains("no data for May 2024 to Dec 2024").all()
+    assert statuses["reason"].str.contains("no data for May 2024 to Jun 2024").all()
     log = RunFolder(tmp_path).read_cleaning_log()
     expected = 0
     for month in ["2024-04", "2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]:
@@ -486,3 +486,18 @@ def test_a_cleveland_quarter_says_which_baseline_months_are_missing(
                 row["LSOA code"] in CLEVELAND_2021_ONLY for row in csv.DictReader(handle)
             )
     assert log.loc[log["code"] == "ward_not_known", "rows"].sum() == expected
+
+
+def test_the_lookups_default_to_data_raw_ons_else_an_ons_folder_beside_the_download(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`csp init --raw-dir ../shared/data/police-uk-cleveland` finds ../shared/data/ons by itself."""
+    monkeypatch.setattr(scaffold, "DEFAULT_ONS_DIR", str(tmp_path / "project" / "ons"))
+    download = tmp_path / "data" / "police-uk-cleveland"
+    download.mkdir(parents=True)
+    assert scaffold.ons_folder(None, download) == tmp_path / "project" / "ons"  # for the message
+    (tmp_path / "data" / "ons").mkdir()
+    assert scaffold.ons_folder(None, download) == tmp_path / "data" / "ons"
+    (tmp_path / "project" / "ons").mkdir(parents=True)
+    assert scaffold.ons_folder(None, download) == tmp_path / "project" / "ons"
+    assert scaffold.ons_folder(str(tmp_path / "x"), download) == tmp_path / "x"
