@@ -36,7 +36,9 @@ from csp import metrics
 from csp.periods import MONTH_ABBR, FinancialYear, month_label
 from csp.plan import Measure, Plan, Theme
 
-Figures = dict[tuple[str, str], pd.Series]
+Figures = dict[tuple[str, str], pd.Series]  # metrics.main_figures: (measure, year) -> by month
+Monthly = dict[str, float]  # a measure's figures for a year by month ('2011-04'), in order
+Chart = dict[str, np.ndarray]  # a judged control chart's columns (CHART_COLUMNS), month by month
 
 PALETTE = {
     "this_year": "#0B0C0C",  # near black, solid line, circles
@@ -67,7 +69,8 @@ TICK_MARK = {  # as matplotlib draws them
 KEY_ENTRIES = 8  # lines and points in the key (_legend_handles)
 QUARTER_TICKS = tuple(range(0, 24, 3))  # of the 24 months drawn, the first of each quarter
 NAMED_MONTHS = tuple(range(0, 24, 6))  # and those named: April and October
-NO_FIGURES = pd.Series(dtype=float)
+CHART_COLUMNS = ("month", "mean", "upl", "lpl", "target", "value", "point_type")
+TEXT_COLUMNS = ("month", "point_type")
 POINT_COLOURS = {
     "special_cause_improvement": PALETTE["improvement"],
     "special_cause_concern": PALETTE["concern"],
@@ -130,8 +133,8 @@ def theme_chart(
     for ax, measure in zip(axes, theme.measures, strict=True):
         row = rows.get(measure.id)
         chart = judged.get(measure.id)
-        this_year = figures.get((measure.id, str(year)), NO_FIGURES)
-        baseline = figures.get((measure.id, str(baseline_year)), NO_FIGURES)
+        this_year = _monthly(figures.get((measure.id, str(year))))
+        baseline = _monthly(figures.get((measure.id, str(baseline_year))))
         top = _draw_panel(ax, this_year, baseline, chart, months)
         _draw_frame(ax, measure, top, month_names)
         if chart is not None and row is not None:
@@ -181,41 +184,63 @@ def _margins(width: float, height: float, legend: float) -> dict[str, float]:
 
 
 def _status_rows(statuses: pd.DataFrame, theme: Theme, quarter: int) -> dict[str, pd.Series]:
-    """The theme's status rows for the quarter by measure, found in one pass, not once a panel."""
-    ids = [m.id for m in theme.measures]
-    ours = statuses[statuses["measure_id"].isin(ids) & (statuses["quarter"] == f"Q{quarter}")]
-    return {row["measure_id"]: row for _, row in ours.drop_duplicates("measure_id").iterrows()}
+    """The theme's status rows for the quarter by measure (the first of each), found in one pass
+    over two columns rather than by filtering the table once a panel."""
+    wanted, found = {m.id for m in theme.measures}, {}
+    keys = zip(statuses["measure_id"].tolist(), statuses["quarter"].tolist(), strict=True)
+    for index, (measure_id, at) in enumerate(keys):
+        if measure_id in wanted and at == f"Q{quarter}":
+            found.setdefault(measure_id, index)
+    return {measure_id: statuses.iloc[index] for measure_id, index in found.items()}
 
 
-def _judged_charts(control_charts: pd.DataFrame, theme: Theme) -> dict[str, pd.DataFrame]:
-    """The theme's control charts by measure, each indexed by month."""
-    ids = [m.id for m in theme.measures]
-    ours = control_charts[control_charts["measure_id"].isin(ids)]
-    return {mid: chart.set_index("month") for mid, chart in ours.groupby("measure_id", sort=False)}
+def _judged_charts(control_charts: pd.DataFrame, theme: Theme) -> dict[str, Chart]:
+    """The theme's control charts by measure, as columns of plain arrays, split once a theme."""
+    if control_charts.empty:
+        return {}
+    ids = control_charts["measure_id"].to_numpy()
+    columns = {
+        name: control_charts[name].to_numpy(dtype=None if name in TEXT_COLUMNS else float)
+        for name in CHART_COLUMNS
+    }
+    charts = {}
+    for measure in theme.measures:
+        rows = ids == measure.id
+        if rows.any():
+            charts[measure.id] = {name: column[rows] for name, column in columns.items()}
+    return charts
+
+
+def _monthly(series: pd.Series | None) -> Monthly:
+    """A measure's figures for a year, months without one left out: a dozen values are handled
+    quicker as a plain mapping than through pandas, and each panel handles them several times."""
+    if series is None:
+        return {}
+    values = series.to_numpy(dtype=float).tolist()
+    return {m: v for m, v in zip(series.index.tolist(), values, strict=True) if not math.isnan(v)}
 
 
 def _draw_panel(
     ax: Axes,
-    this_year: pd.Series,
-    baseline: pd.Series,
-    chart: pd.DataFrame | None,
+    this_year: Monthly,
+    baseline: Monthly,
+    chart: Chart | None,
     months: list[str],
 ) -> float | None:
     """The baseline year, then this year, on one time axis; limits, mean, target and special
     causes. Returns the highest value drawn, or None when neither year has a figure."""
     position = {month: i for i, month in enumerate(months)}
-    drawn: list[np.ndarray] = []
-    for series, colour, style, marker in (
+    drawn: list[float] = []
+    for figures, colour, style, marker in (
         (baseline, PALETTE["baseline"], "--", "s"),
         (this_year, PALETTE["this_year"], "-", "o"),
     ):
-        present = series.dropna()
-        present = present[present.index.isin(months)]
-        drawn.append(present.to_numpy(dtype=float))
+        shown = [month for month in figures if month in position]
+        drawn += [figures[month] for month in shown]
         _line(
             ax,
-            [position[m] for m in present.index],
-            drawn[-1],
+            [position[month] for month in shown],
+            [figures[month] for month in shown],
             color=colour,
             linestyle=style,
             marker=marker,
@@ -225,11 +250,10 @@ def _draw_panel(
         )
     if chart is not None:
         _draw_control_chart(ax, chart, position)
-    if not any(len(d) for d in drawn):
+    if not drawn:
         return None
-    if chart is not None:
-        drawn.append(chart[["upl", "target", "value"]].to_numpy(dtype=float).ravel())
-    values = np.concatenate(drawn)
+    limits = [chart[c] for c in ("upl", "target", "value")] if chart is not None else []
+    values = np.concatenate([drawn, *limits])
     values = values[np.isfinite(values)]
     return float(values.max()) if len(values) else 0.0
 
@@ -286,15 +310,13 @@ def _draw_time_ticks(ax: Axes, month_names: list[str]) -> None:
         ax.text(position, 0, text, transform=at, ha="center", va="top", fontsize=6.5)
 
 
-def _draw_control_chart(ax: Axes, chart: pd.DataFrame, position: dict[str, int]) -> None:
+def _draw_control_chart(ax: Axes, chart: Chart, position: dict[str, int]) -> None:
     """Mean, process limits, monthly target and the special-cause points the judgement found."""
-    x = np.array([position[m] for m in chart.index])
-    lines = chart[["mean", "upl", "lpl", "target"]].to_numpy(dtype=float).T
-    for y, style in zip(lines[:3], ("-", ":", ":"), strict=True):
-        _line(ax, x, y, color=PALETTE["limits"], linestyle=style, linewidth=1, zorder=2)
-    _line(ax, x, lines[3], color=PALETTE["target"], linestyle="-.", linewidth=1.2, zorder=2)
-    types = chart["point_type"].to_numpy()
-    values = chart["value"].to_numpy(dtype=float)
+    x = np.array([position[m] for m in chart["month"]])
+    for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
+        _line(ax, x, chart[column], color=PALETTE["limits"], linestyle=style, linewidth=1, zorder=2)
+    _line(ax, x, chart["target"], color=PALETTE["target"], linestyle="-.", linewidth=1.2, zorder=2)
+    types, values = chart["point_type"], chart["value"]
     for point_type in sorted(POINT_COLOURS.keys() & set(types)):
         ax.scatter(
             x[types == point_type],
@@ -315,7 +337,7 @@ def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
     for slot, icon in enumerate(i for i in icons if i is not None):
         colour, letter, _ = icon
         centre = (0.97 - 0.1 * slot, 1.1)
-        ax.add_patch(
+        ax.add_artist(  # outside the data: not a patch the limits would be fitted to
             Circle(
                 centre,
                 0.045,
@@ -391,35 +413,41 @@ def _legend_handles() -> list[Line2D]:
 
 def _describe(
     measure: Measure,
-    this_year: pd.Series,
-    baseline: pd.Series,
+    this_year: Monthly,
+    baseline: Monthly,
     baseline_year: FinancialYear,
     row: pd.Series | None,
 ) -> str:
     """What one panel shows, in words: the figures, and the control chart's reading."""
-    present = this_year.dropna()
-    if present.empty:
+    if not this_year:
         return f"{measure.id}: no figures yet this year."
-    first, last = present.index[0], present.index[-1]
+    present = list(this_year)
+    first, last = present[0], present[-1]
     months = f"{month_label(first)} to {month_label(last)}"
     metric = measure.metric
     kind, label = metric.kind, metric.kind.axis_label(metric.unit, metric.options)
     unit = f" {label}" if label else ""
     if not kind.level:
-        same = baseline.reindex([str(pd.Period(m, freq="M") - 12) for m in present.index]).dropna()
+        same = [baseline[m] for m in map(_year_before, present) if m in baseline]
         base_text = (
-            f", against {kind.format(same.sum())} in the same months of {baseline_year}"
-            if len(same)
+            f", against {kind.format(np.sum(same))} in the same months of {baseline_year}"
+            if same
             else ""
         )
-        text = f"{measure.id}: {kind.format(present.sum())}{unit} from {months}{base_text}."
+        total = np.sum(list(this_year.values()))
+        text = f"{measure.id}: {kind.format(total)}{unit} from {months}{base_text}."
     else:
-        text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({month_label(last)})."
+        text = f"{measure.id}: latest {this_year[last]:.1f}{unit} ({month_label(last)})."
     if row is not None and row["spc_summary"]:
         text += f" {row['spc_summary']}"
         if row["assurance"] in ASSURANCE_ICON:
             text += f" Against the target, {ASSURANCE_ICON[row['assurance']][2]}."
     return text
+
+
+def _year_before(month: str) -> str:
+    """'2011-08' -> '2010-08'."""
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
 def _tick_label(month: str) -> str:
