@@ -2,7 +2,9 @@
 year then this year on one time axis.
 
 Figures are drawn with matplotlib's object API (no pyplot state, nothing shown inline) and embedded in
-the report as PNG data, so the HTML stays one self-contained file. One colour-blind-safe palette
+the report as PNG data, so the HTML stays one self-contained file. They are cheap to draw because
+nothing is worked out twice: the layout is fixed, limits and ticks are set rather than fitted, the
+panels share their time axis and the key is drawn once a process. One colour-blind-safe palette
 (Okabe-Ito) is used the same way in every chart, and line style, marker shape and icon letters carry
 the same meaning, so no reading depends on colour alone.
 """
@@ -10,19 +12,33 @@ the same meaning, so no reading depends on colour alone.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
+import gc
 import io
 import math
+from collections.abc import Iterator
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.patches import Circle
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory, offset_copy
+from PIL import Image
 
 from csp import metrics
 from csp.periods import MONTH_ABBR, PlanYear, month_label
 from csp.plan import Measure, Plan, Theme
+
+Figures = dict[tuple[str, str], pd.Series]  # metrics.main_figures: (measure, year) -> by month
+Monthly = dict[str, float]  # a measure's figures for a year by month ('2011-04'), in order
+Chart = dict[str, np.ndarray]  # a judged control chart's columns (CHART_COLUMNS), month by month
 
 PALETTE = {
     "this_year": "#0B0C0C",  # near black, solid line, circles
@@ -38,7 +54,23 @@ PALETTE = {
 }
 PANEL_WIDTH, PANEL_HEIGHT, LEGEND_ROW = 3.7, 2.55, 0.17  # inches
 DPI = 100
-NO_FIGURES = pd.Series(dtype=float)
+EXACT_COLOURS = [  # as 0-255 RGB: black (axes, ticks), white, then the palette, which wins a tie
+    np.round(np.array(to_rgb(c)) * 255).astype(int) for c in ("black", "white", *PALETTE.values())
+]
+TICK, KEY_PAD = 3.5, 3.5  # points: a tick mark's length and its label's gap; the key's margin
+TICK_MARK = {  # as matplotlib draws them
+    "linestyle": "none",
+    "color": "black",
+    "markersize": TICK,
+    "markeredgewidth": 0.8,
+    "clip_on": False,
+    "zorder": 2.5,
+}
+KEY_ENTRIES = 8  # lines and points in the key (_legend_handles)
+QUARTER_TICKS = tuple(range(0, 24, 3))  # of the 24 months drawn, the first of each quarter
+NAMED_MONTHS = tuple(range(0, 24, 6))  # and those named: April and October
+CHART_COLUMNS = ("month", "mean", "upl", "lpl", "target", "value", "point_type")
+TEXT_COLUMNS = ("month", "point_type")
 POINT_COLOURS = {
     "special_cause_improvement": PALETTE["improvement"],
     "special_cause_concern": PALETTE["concern"],
@@ -59,6 +91,21 @@ ASSURANCE_ICON = {
 }
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Matplotlib makes thousands of small objects a chart, and every few hundred of them would set
+    off a garbage collection, some walking all the process holds (pandas, pyarrow): a sixth of the
+    charts' time. Paused while one is built or drawn; its cycles are collected later as usual."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@_collector_paused()
 def theme_chart(
     theme: Theme,
     plan: Plan,
@@ -67,44 +114,61 @@ def theme_chart(
     control_charts: pd.DataFrame,
     year: PlanYear,
     quarter: int,
+    figures: Figures | None = None,
 ) -> tuple[Figure, str]:
     """Small multiples for a theme, one control chart per measure, and their text alternative.
 
-    The control charts are the ones the judgement made (control_charts.csv): drawn, not redone."""
+    The control charts are the ones the judgement made (control_charts.csv): drawn, not redone.
+    `figures` (metrics.main_figures) lets a dashboard work the monthly figures out once for every
+    theme rather than once a theme."""
     baseline_year = plan.baseline_for(year)
-    measures = list(theme.measures)
-    columns = min(3, len(measures))
-    rows = math.ceil(len(measures) / columns)
-    legend_columns = 4 if columns > 1 else 2
-    legend = 0.12 + LEGEND_ROW * math.ceil(len(_legend_handles()) / legend_columns)
-    width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + legend
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    axes = figure.subplots(
-        rows, columns, squeeze=False, gridspec_kw=_margins(width, height, legend)
-    )
+    if figures is None:
+        figures = metrics.main_figures(values, plan)
+    months = [str(m) for m in (*baseline_year.months, *year.months)]
+    figure, axes = _panels(len(theme.measures), months)
+    month_names = [_tick_label(months[i]) for i in NAMED_MONTHS]
+    rows = _status_rows(statuses, theme, quarter)
+    judged = _judged_charts(control_charts, theme)
     descriptions = []
-    figures = metrics.main_figures(values, plan)
-    for index, measure in enumerate(measures):
-        ax = axes[index // columns][index % columns]
-        row = _status_row(statuses, measure, quarter)
-        chart = _judged_chart(control_charts, measure)
-        this_year = figures.get((measure.id, str(year)), NO_FIGURES)
-        baseline = figures.get((measure.id, str(baseline_year)), NO_FIGURES)
-        _draw_panel(ax, measure, this_year, baseline, chart, year, baseline_year)
+    for ax, measure in zip(axes, theme.measures, strict=True):
+        row = rows.get(measure.id)
+        chart = judged.get(measure.id)
+        this_year = _monthly(figures.get((measure.id, str(year))))
+        baseline = _monthly(figures.get((measure.id, str(baseline_year))))
+        top = _draw_panel(ax, this_year, baseline, chart, months)
+        _draw_frame(ax, measure, top, month_names)
         if chart is not None and row is not None:
             _draw_icons(ax, row["variation"], row["assurance"])
         descriptions.append(_describe(measure, this_year, baseline, baseline_year, row))
-    for index in range(len(measures), rows * columns):
-        axes[index // columns][index % columns].set_visible(False)
-    figure.legend(
-        handles=_legend_handles(), loc="lower center", ncols=legend_columns, frameon=False,
-        fontsize=7,
-    )  # fmt: skip
     alt = (
         f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
         f"then {year}. " + " ".join(descriptions)
     )
     return figure, alt
+
+
+def _panels(count: int, months: list[str]) -> tuple[Figure, list[Axes]]:
+    """A figure with one panel per measure, three to a row, sharing the time axis, and the key.
+
+    Only the panels drawn are made (an empty slot costs as much as a drawn one); they share one x
+    axis, set once; the key is the same picture in every chart, so it is drawn once and pasted."""
+    columns = min(3, count)
+    rows = math.ceil(count / columns)
+    legend_columns = 4 if columns > 1 else 2
+    legend = 0.12 + LEGEND_ROW * math.ceil(KEY_ENTRIES / legend_columns)
+    width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + legend
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    grid = figure.add_gridspec(rows, columns, **_margins(width, height, legend))
+    first = figure.add_subplot(grid[0, 0])
+    axes = [first]
+    for index in range(1, count):
+        axes.append(figure.add_subplot(grid[index // columns, index % columns], sharex=first))
+    first.set_xlim(-0.5, len(months) - 0.5)
+    first.set_xticks([])  # drawn by _draw_frame: one mark per quarter, a month named each half
+    key = _key(legend_columns)
+    bottom = round(KEY_PAD / 72 * DPI)
+    figure.figimage(key, xo=(round(width * DPI) - key.shape[1]) // 2, yo=bottom, origin="upper")
+    return figure, axes
 
 
 def _margins(width: float, height: float, legend: float) -> dict[str, float]:
@@ -119,37 +183,64 @@ def _margins(width: float, height: float, legend: float) -> dict[str, float]:
     }
 
 
-def _status_row(statuses: pd.DataFrame, measure: Measure, quarter: int) -> pd.Series | None:
-    rows = statuses[(statuses["measure_id"] == measure.id) & (statuses["quarter"] == f"Q{quarter}")]
-    return None if rows.empty else rows.iloc[0]
+def _status_rows(statuses: pd.DataFrame, theme: Theme, quarter: int) -> dict[str, pd.Series]:
+    """The theme's status rows for the quarter by measure (the first of each), found in one pass
+    over two columns rather than by filtering the table once a panel."""
+    wanted, found = {m.id for m in theme.measures}, {}
+    keys = zip(statuses["measure_id"].tolist(), statuses["quarter"].tolist(), strict=True)
+    for index, (measure_id, at) in enumerate(keys):
+        if measure_id in wanted and at == f"Q{quarter}":
+            found.setdefault(measure_id, index)
+    return {measure_id: statuses.iloc[index] for measure_id, index in found.items()}
 
 
-def _judged_chart(control_charts: pd.DataFrame, measure: Measure) -> pd.DataFrame | None:
-    chart = control_charts[control_charts["measure_id"] == measure.id]
-    return None if chart.empty else chart.set_index("month")
+def _judged_charts(control_charts: pd.DataFrame, theme: Theme) -> dict[str, Chart]:
+    """The theme's control charts by measure, as columns of plain arrays, split once a theme."""
+    if control_charts.empty:
+        return {}
+    ids = control_charts["measure_id"].to_numpy()
+    columns = {
+        name: control_charts[name].to_numpy(dtype=None if name in TEXT_COLUMNS else float)
+        for name in CHART_COLUMNS
+    }
+    charts = {}
+    for measure in theme.measures:
+        rows = ids == measure.id
+        if rows.any():
+            charts[measure.id] = {name: column[rows] for name, column in columns.items()}
+    return charts
+
+
+def _monthly(series: pd.Series | None) -> Monthly:
+    """A measure's figures for a year, months without one left out: a dozen values are handled
+    quicker as a plain mapping than through pandas, and each panel handles them several times."""
+    if series is None:
+        return {}
+    values = series.to_numpy(dtype=float).tolist()
+    return {m: v for m, v in zip(series.index.tolist(), values, strict=True) if not math.isnan(v)}
 
 
 def _draw_panel(
     ax: Axes,
-    measure: Measure,
-    this_year: pd.Series,
-    baseline: pd.Series,
-    chart: pd.DataFrame | None,
-    year: PlanYear,
-    baseline_year: PlanYear,
-) -> None:
-    """The baseline year, then this year, on one time axis; limits, mean, target and special causes."""
-    months = [str(m) for m in (*baseline_year.months, *year.months)]
+    this_year: Monthly,
+    baseline: Monthly,
+    chart: Chart | None,
+    months: list[str],
+) -> float | None:
+    """The baseline year, then this year, on one time axis; limits, mean, target and special
+    causes. Returns the highest value drawn, or None when neither year has a figure."""
     position = {month: i for i, month in enumerate(months)}
-    for series, colour, style, marker in (
+    drawn: list[float] = []
+    for figures, colour, style, marker in (
         (baseline, PALETTE["baseline"], "--", "s"),
         (this_year, PALETTE["this_year"], "-", "o"),
     ):
-        present = series.dropna()
-        present = present[present.index.isin(months)]
-        ax.plot(
-            [position[m] for m in present.index],
-            present.to_numpy(),
+        shown = [month for month in figures if month in position]
+        drawn += [figures[month] for month in shown]
+        _line(
+            ax,
+            [position[month] for month in shown],
+            [figures[month] for month in shown],
             color=colour,
             linestyle=style,
             marker=marker,
@@ -159,43 +250,77 @@ def _draw_panel(
         )
     if chart is not None:
         _draw_control_chart(ax, chart, position)
-    ax.axvline(11.5, color=PALETTE["grid"], linewidth=1)
-    ticks = list(range(0, 24, 3))
-    ax.set_xticks(ticks, [_tick_label(months[i]) for i in ticks], fontsize=6.5)
-    ax.set_xlim(-0.5, 23.5)
+    if not drawn:
+        return None
+    limits = [chart[c] for c in ("upl", "target", "value")] if chart is not None else []
+    values = np.concatenate([drawn, *limits])
+    values = values[np.isfinite(values)]
+    return float(values.max()) if len(values) else 0.0
+
+
+def _line(ax: Axes, x: object, y: object, **style: object) -> None:
+    """A line added as it is. The panel's limits are set, not fitted to what is drawn, so the
+    bookkeeping of ax.plot (data limits, autoscaling, style cycling) would be work thrown away."""
+    ax.add_artist(Line2D(x, y, **style))
+
+
+def _draw_frame(ax: Axes, measure: Measure, top: float | None, month_names: list[str]) -> None:
+    """Title, axes, ticks and grid at places worked out here, so a draw only paints them: the
+    matplotlib tick machinery and autoscaling would measure and place each label at every draw."""
     ax.set_title(
-        _wrap(f"{measure.id} {measure.title}", 36), fontsize=8, loc="left", color=PALETTE["text"]
-    )
-    ax.tick_params(axis="y", labelsize=7)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
-    metric = measure.metric
-    ax.set_ylabel(metric.kind.axis_label(metric.unit, metric.options), fontsize=7)
-    ax.grid(axis="y", color=PALETTE["grid"], linewidth=0.6)
-    ax.spines[["top", "right"]].set_visible(False)
-    if this_year.dropna().empty and baseline.dropna().empty:
-        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8)
-        ax.set_yticks([])
-    else:
-        ax.set_ylim(bottom=0)
-
-
-def _draw_control_chart(ax: Axes, chart: pd.DataFrame, position: dict[str, int]) -> None:
-    """Mean, process limits, monthly target and the special-cause points the judgement found."""
-    x = [position[m] for m in chart.index]
-    for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
-        ax.plot(
-            x, chart[column].to_numpy(), color=PALETTE["limits"], linestyle=style, linewidth=1,
-            zorder=2,
-        )  # fmt: skip
-    ax.plot(
-        x, chart["target"].to_numpy(), color=PALETTE["target"], linestyle="-.", linewidth=1.2,
-        zorder=2,
+        _wrap(f"{measure.id} {measure.title}", 36), fontsize=8, loc="left", color=PALETTE["text"],
+        y=1.0,
     )  # fmt: skip
-    special = chart[chart["point_type"] != "common_cause"]
-    for point_type, group in special.groupby("point_type"):
+    across = blended_transform_factory(ax.transData, ax.transAxes)
+    _line(ax, [11.5, 11.5], [0, 1], transform=across, color=PALETTE["grid"], linewidth=1)
+    ax.spines[["top", "right"]].set_visible(False)
+    _draw_time_ticks(ax, month_names)
+    metric = measure.metric
+    label = metric.kind.axis_label(metric.unit, metric.options)
+    ax.set_yticks([])
+    if top is None:
+        ax.set_ylim(0, 1)
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8)
+        ax.set_ylabel(label, fontsize=7)
+        return
+    ticks, texts = _value_ticks(top)
+    ax.set_ylim(0, max(top * 1.05, ticks[-1]))
+    along = blended_transform_factory(ax.transAxes, ax.transData)
+    grid = np.array([[0.0, 1.0, np.nan]] * len(ticks)).ravel()  # one line, broken between values
+    _line(ax, grid, np.repeat(ticks, 3), transform=along, color=PALETTE["grid"], linewidth=0.6,
+          zorder=1)  # fmt: skip
+    _line(ax, np.zeros(len(ticks)), ticks, transform=along, **TICK_MARK, marker=TICKLEFT)
+    at = offset_copy(along, ax.figure, x=-2 * TICK, units="points")
+    for tick, text in zip(ticks, texts, strict=True):
+        ax.text(0, tick, text, transform=at, ha="right", va="center_baseline", fontsize=7)
+    ax.set_ylabel(label, fontsize=7)
+    width = 2 * TICK + 0.64 * 7 * max(len(t) for t in texts) + 4  # points: marks, digits, gap
+    ax.yaxis.set_label_coords(
+        0, 0.5, offset_copy(ax.transAxes, ax.figure, x=-width, units="points")
+    )
+
+
+def _draw_time_ticks(ax: Axes, month_names: list[str]) -> None:
+    """A tick mark each quarter of the 24 months, and the month named each half year."""
+    along = blended_transform_factory(ax.transData, ax.transAxes)
+    ticks = np.zeros(len(QUARTER_TICKS))
+    _line(ax, QUARTER_TICKS, ticks, transform=along, **TICK_MARK, marker=TICKDOWN)
+    at = offset_copy(along, ax.figure, y=-2 * TICK, units="points")
+    for position, text in zip(NAMED_MONTHS, month_names, strict=True):
+        ax.text(position, 0, text, transform=at, ha="center", va="top", fontsize=6.5)
+
+
+def _draw_control_chart(ax: Axes, chart: Chart, position: dict[str, int]) -> None:
+    """Mean, process limits, monthly target and the special-cause points the judgement found."""
+    x = np.array([position[m] for m in chart["month"]])
+    for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
+        _line(ax, x, chart[column], color=PALETTE["limits"], linestyle=style, linewidth=1, zorder=2)
+    _line(ax, x, chart["target"], color=PALETTE["target"], linestyle="-.", linewidth=1.2, zorder=2)
+    types, values = chart["point_type"], chart["value"]
+    for point_type in sorted(POINT_COLOURS.keys() & set(types)):
         ax.scatter(
-            [position[m] for m in group.index],
-            group["value"].to_numpy(),
+            x[types == point_type],
+            values[types == point_type],
             s=30,
             color=POINT_COLOURS[point_type],
             edgecolors=PALETTE["text"],
@@ -212,7 +337,7 @@ def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
     for slot, icon in enumerate(i for i in icons if i is not None):
         colour, letter, _ = icon
         centre = (0.97 - 0.1 * slot, 1.1)
-        ax.add_patch(
+        ax.add_artist(  # outside the data: not a patch the limits would be fitted to
             Circle(
                 centre,
                 0.045,
@@ -235,6 +360,31 @@ def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
             fontweight="bold",
             color=colour,
         )
+
+
+def _value_ticks(top: float) -> tuple[list[float], list[str]]:
+    """Round values from zero to the top, at most five, written with the decimals they need."""
+    top = top * 1.05 if top > 0 else 1.0
+    ticks = [float(t) for t in MaxNLocator(nbins=4).tick_values(0, top) if 0 <= t <= top]
+    decimals = next((d for d in range(6) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 6)
+    return ticks, [f"{t:.{decimals}f}" for t in ticks]
+
+
+@functools.cache
+def _key(columns: int) -> np.ndarray:
+    """The key, as pixels: the same in every chart, so drawn once and pasted into each."""
+    figure = Figure(figsize=(PANEL_WIDTH * 3, 1), dpi=DPI)
+    legend = figure.legend(
+        handles=_legend_handles(), loc="center", ncols=columns, frameon=False, fontsize=7
+    )
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    box = legend.get_window_extent(canvas.get_renderer())
+    pixels = np.asarray(canvas.buffer_rgba())
+    rows = slice(pixels.shape[0] - math.ceil(box.y1), pixels.shape[0] - math.floor(box.y0))
+    key = pixels[rows, math.floor(box.x0) : math.ceil(box.x1)].copy()
+    key.flags.writeable = False
+    return key
 
 
 def _legend_handles() -> list[Line2D]:
@@ -263,35 +413,43 @@ def _legend_handles() -> list[Line2D]:
 
 def _describe(
     measure: Measure,
-    this_year: pd.Series,
-    baseline: pd.Series,
+    this_year: Monthly,
+    baseline: Monthly,
     baseline_year: PlanYear,
     row: pd.Series | None,
 ) -> str:
     """What one panel shows, in words: the figures, and the control chart's reading."""
-    present = this_year.dropna()
-    if present.empty:
+    if not this_year:
         return f"{measure.id}: no figures yet this year."
-    first, last = present.index[0], present.index[-1]
+    present = list(this_year)
+    first, last = present[0], present[-1]
     months = f"{month_label(first)} to {month_label(last)}"
     metric = measure.metric
     kind, label = metric.kind, metric.kind.axis_label(metric.unit, metric.options)
     unit = f" {label}" if label else ""
     if not kind.level:
-        same = baseline.reindex([str(pd.Period(m, freq="M") - 12) for m in present.index]).dropna()
+        same = [baseline[m] for m in map(_year_before, present) if m in baseline]
         base_text = ""
         if len(same) == len(present):
-            base_text = f", against {kind.format(same.sum())} in the same months of {baseline_year}"
-        elif len(same):  # a gap in the baseline: no total of the months that are there
+            base_text = (
+                f", against {kind.format(np.sum(same))} in the same months of {baseline_year}"
+            )
+        elif same:  # a gap in the baseline: no total of the months that are there
             base_text = f"; {baseline_year} has only {len(same)} of the same months"
-        text = f"{measure.id}: {kind.format(present.sum())}{unit} from {months}{base_text}."
+        total = np.sum(list(this_year.values()))
+        text = f"{measure.id}: {kind.format(total)}{unit} from {months}{base_text}."
     else:
-        text = f"{measure.id}: latest {present.iloc[-1]:.1f}{unit} ({month_label(last)})."
+        text = f"{measure.id}: latest {this_year[last]:.1f}{unit} ({month_label(last)})."
     if row is not None and row["spc_summary"]:
         text += f" {row['spc_summary']}"
         if row["assurance"] in ASSURANCE_ICON:
             text += f" Against the target, {ASSURANCE_ICON[row['assurance']][2]}."
     return text
+
+
+def _year_before(month: str) -> str:
+    """'2011-08' -> '2010-08'."""
+    return f"{int(month[:4]) - 1:04d}{month[4:]}"
 
 
 def _tick_label(month: str) -> str:
@@ -311,8 +469,31 @@ def _wrap(text: str, width: int) -> str:
     return "\n".join(lines[:3])
 
 
-def png_data_uri(figure: Figure, dpi: int = 100) -> str:
-    """The figure as an embeddable data: URI, so the report needs no image files."""
+def _exact_palette(palette: list[int]) -> list[int]:
+    """An octree palette averages each bucket of colours, so white comes out 254 and the text a shade
+    off: the bucket nearest each colour the charts use is given that colour exactly."""
+    entries = np.array(palette, dtype=int).reshape(-1, 3)
+    for colour in EXACT_COLOURS:
+        distance = np.abs(entries - colour).sum(axis=1)
+        nearest = int(distance.argmin())
+        if distance[nearest] <= 32:
+            entries[nearest] = colour
+    return entries.ravel().tolist()
+
+
+@_collector_paused()
+def png_data_uri(figure: Figure) -> str:
+    """The figure as an embeddable data: URI, so the report needs no image files.
+
+    In 256 colours: a chart has a few hundred (its palette and their anti-aliased edges), so the
+    PNG is a quarter of the size of a full-colour one, and quicker to encode."""
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    pixels = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
+    image = pixels.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    palette = image.getpalette()
+    if palette:
+        image.putpalette(_exact_palette(palette))
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    image.save(buffer, format="png")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -13,7 +13,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from csp import __version__, charts, config
+from csp import __version__, charts, config, metrics
 from csp.html import TEMPLATES
 from csp.periods import month_label, quarter_end_label, quarter_label
 from csp.plan import Measure, Plan, Theme
@@ -86,6 +86,11 @@ class Dashboard:
 
     def _status(self, measure_id: str, quarter: int) -> pd.Series | None:
         return self._status_rows.get((measure_id, f"Q{quarter}"))
+
+    @cached_property
+    def _figures(self) -> charts.Figures:
+        """The measures' monthly figures, worked out once for every theme's chart."""
+        return metrics.main_figures(self.values, self.plan)
 
     @cached_property
     def _status_rows(self) -> dict[tuple[str, str], pd.Series]:
@@ -184,6 +189,7 @@ class Dashboard:
             self.control_charts,
             self.run.year,
             self.run.quarter,
+            figures=self._figures,
         )
         rows = []
         for measure in theme.measures:

@@ -4,6 +4,7 @@ figures actually plotted (a screen-reader user gets the same numbers as a sighte
 from __future__ import annotations
 
 import base64
+import io
 import math
 import struct
 
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from PIL import Image
 
 from csp import charts
 from csp.metrics import VALUE_COLUMNS
@@ -183,3 +185,35 @@ def test_png_data_uri_is_an_embeddable_png(plan: Plan, drugs_values: pd.DataFram
     assert data[12:16] == b"IHDR"
     width, height = struct.unpack(">II", data[16:24])
     assert width > 0 and height > 0
+
+
+def test_png_is_in_256_colours_with_the_chart_colours_exact(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    """A palette PNG (a quarter of the size), whose background is the page's white and whose
+    this-year line is the palette's near black, not an octree bucket's average."""
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    uri = charts.png_data_uri(figure)
+    image = Image.open(io.BytesIO(base64.b64decode(uri.removeprefix("data:image/png;base64,"))))
+    assert image.mode == "P"
+    colours = {colour for _, colour in image.convert("RGB").getcolors(maxcolors=256) or []}
+    assert image.convert("RGB").getpixel((0, 0)) == (255, 255, 255)
+    assert (0x0B, 0x0C, 0x0C) in colours
+
+
+def test_value_axis_starts_at_zero_and_holds_every_figure(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    bottom, top = panel(figure, "4.2").get_ylim()
+    assert bottom == 0
+    assert top >= 13  # the baseline year's highest month
+
+
+def test_time_axis_names_april_and_october_of_both_years(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    for measure_id in ("4.1", "4.2", "4.3"):
+        texts = {text.get_text() for text in panel(figure, measure_id).texts}
+        assert {"Apr 10", "Oct 10", "Apr 11", "Oct 11"} <= texts
