@@ -501,3 +501,48 @@ def test_the_lookups_default_to_data_raw_ons_else_an_ons_folder_beside_the_downl
     (tmp_path / "project" / "ons").mkdir(parents=True)
     assert scaffold.ons_folder(None, download) == tmp_path / "project" / "ons"
     assert scaffold.ons_folder(str(tmp_path / "x"), download) == tmp_path / "x"
+
+
+def independent_counts(area: str, months: list[str]) -> tuple[int, int]:
+    """Rows whose police.uk LSOA name is in `area` (2021 codes included), counted with the csv
+    module: all crime but ASB, and ASB."""
+    raw = shared_path("data", "police-uk-cleveland")
+    crime = asb = 0
+    for month in months:
+        with (raw / month / f"{month}-cleveland-street.csv").open(encoding="utf-8-sig") as handle:
+            for row in csv.DictReader(handle):
+                if row["LSOA name"].rsplit(" ", 1)[0] == area:
+                    asb += row["Crime type"] == "Anti-social behaviour"
+                    crime += row["Crime type"] != "Anti-social behaviour"
+    return crime, asb
+
+
+@pytest.mark.parametrize("area", ["Stockton-on-Tees", "Hartlepool"])
+def test_init_then_run_a_calendar_year_judges_q1_and_names_the_gap_in_q2(
+    area: str, tmp_path: Path
+) -> None:
+    """The issue's two commands, as the library runs them: `csp init --year-start january`, then
+    2025 Q2. Q1 is January to March 2025 against the same months of 2024, counted as an
+    independent count counts them; Q2's baseline lacks May and June 2024."""
+    raw = shared_path("data", "police-uk-cleveland")
+    [written] = scaffold.init(
+        scaffold.InitRequest(
+            plan=str(tmp_path / "area.yml"),
+            police_force="cleveland",
+            area=area,
+            year_start="january",
+            raw_dir=raw,
+            ons_dir=shared_path("data", "ons"),
+        )
+    )
+    run = QuarterRun.from_parameters(str(written.path), "2025", 2, raw, tmp_path / "processed")
+    clean_step.run(run)
+    statuses = measure_step.run(run).statuses.set_index(["measure_id", "quarter"])
+    assert {"status", "actual", "baseline", "target"} <= set(statuses.columns)
+    crime, asb = independent_counts(area, ["2025-01", "2025-02", "2025-03"])
+    crime_before, asb_before = independent_counts(area, ["2024-01", "2024-02", "2024-03"])
+    assert statuses.loc[("P1", "Q1"), ["actual", "baseline"]].tolist() == [crime, crime_before]
+    assert statuses.loc[("P2", "Q1"), ["actual", "baseline"]].tolist() == [asb, asb_before]
+    q2 = statuses.xs("Q2", level="quarter")
+    assert set(q2["status"]) == {"no_data"}
+    assert q2["reason"].str.contains("no data for May 2024 to Jun 2024").all()
