@@ -233,10 +233,7 @@ def _blank_keys(
     month_of = table["_month"].astype(object)
     sizes = month_of.value_counts()
     for column in key_columns(spec, plan):
-        values = table[column]
-        blank = values.isna().to_numpy() | (values.astype("string") == "").to_numpy(
-            dtype=bool, na_value=False
-        )
+        blank = _blank(table[column])
         share = pd.Series(blank).groupby(month_of.to_numpy()).mean()
         shares = share.to_numpy()
         for position, month in enumerate(share.index):
@@ -249,6 +246,17 @@ def _blank_keys(
                     "looks incomplete"
                 )
                 yield Doubt(spec.name, month, "key_blank", reason, column)
+
+
+def _blank(values: pd.Series) -> np.ndarray:
+    """Missing or empty cells; a categorical's worked out per category (a force's million rows
+    repeat a few thousand values)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes = values.cat.codes.to_numpy()
+        empty = np.append(np.asarray(values.cat.categories.astype(str) == ""), True)
+        return empty[codes]  # code -1, missing, takes the last: True
+    text = values.astype("string")
+    return values.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=False)
 
 
 def key_columns(spec: ExtractSpec, plan: Plan) -> list[str]:

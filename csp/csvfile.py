@@ -72,6 +72,8 @@ def load(path: Path) -> CsvBytes:
         text = _utf16(path, data)
         return _with_header(path, text.encode("utf-8"), text, ())
     body = data.removeprefix(codecs.BOM_UTF8)
+    if body.isascii() and body.find(b"\x00") < 0:  # most files, police.uk's: nothing to decode
+        return _with_header(path, body, _first_line(body[:65536].decode("ascii")) + "\n", ())
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
