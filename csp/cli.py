@@ -129,6 +129,8 @@ def run(args: argparse.Namespace) -> None:
         dashboard = request.report_folder / "dashboard.html"
         print(f"csp: {request.label} is up to date: {config.shown(dashboard)} (--force to rerun)")
         return
+    with lock.hold(request.label, request.processed_folder, request.report_folder):
+        pass  # a run in progress is named now, before a kernel is started for nothing
     from csp.kernel import WarmKernel  # deferred: a typo or an unchanged quarter needs no kernel
 
     with WarmKernel(config.PROJECT_ROOT) as kernel:

@@ -143,6 +143,10 @@ class WarmKernel:
         trace: TracebackType | None,
     ) -> None:
         if self.client is not None:
+            if kind is None or not issubclass(kind, KeyboardInterrupt):
+                # A kernel stopped in the middle of the preload logs an error as it dies (its
+                # reply has no socket left): let it finish, as a run refused by the lock would not.
+                _wait_for_reply(self.client, self._preload, PRELOAD_TIMEOUT)
             self.client.stop_channels()
         if self.manager is not None and self.manager.has_kernel:
             if kind is not None and issubclass(kind, KeyboardInterrupt):

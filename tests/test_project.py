@@ -158,8 +158,15 @@ def test_readme_mentions_report_and_test() -> None:
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_lab_opens_at_the_project_root_and_runs_as_root() -> None:
     """JupyterLab serves the whole project (data/ and reports/ too), and as root says so."""
-    done = subprocess.run(
-        ["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+    quiet = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    done = subprocess.run(  # under `make test`, a nested make would print its directory
+        ["make", "--no-print-directory", "-n", "lab"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        env=quiet,
     )
     command = done.stdout.strip().splitlines()[-1]
     assert command.startswith(".venv-lab/bin/jupyter lab ")
