@@ -102,12 +102,12 @@ def source_months(
     month_of = table["_month"].astype(object)
     counts = {str(m): int(n) for m, n in month_of.value_counts().items()}
     dates = table.groupby(month_of)["_date"].agg(["min", "max"]).to_dict()
+    expected_by_month = {month: expected_volume(month, months, counts) for month in months}
     doubts: dict[str, Doubt] = {}
-    for doubt in _doubts(spec, table, files, months, counts, plan):
+    for doubt in _doubts(spec, table, files, counts, expected_by_month, plan):
         doubts.setdefault(doubt.month, doubt)  # the weightiest, found first
     rows = []
-    for month in months:
-        expected = expected_volume(month, months, counts)
+    for month, expected in expected_by_month.items():
         rows.append(
             {
                 "source": spec.name,
@@ -162,8 +162,8 @@ def _doubts(
     spec: ExtractSpec,
     table: pd.DataFrame,
     files: Sequence[ExtractFile],
-    months: Sequence[str],
     counts: Mapping[str, int],
+    expected: Mapping[str, float | None],
     plan: Plan,
 ) -> Iterable[Doubt]:
     """Doubts in order of weight: an empty file, records that stop early, a low volume, a blank
@@ -171,8 +171,8 @@ def _doubts(
     yield from _empty_files(spec, files)
     if not spec.snapshot and spec.date is not None:
         yield from _stopping_early(spec, table, files)
-    yield from _low_volumes(spec, months, counts)
-    yield from _blank_keys(spec, table, months, plan)
+    yield from _low_volumes(spec, counts, expected)
+    yield from _blank_keys(spec, table, list(expected), plan)
 
 
 def _empty_files(spec: ExtractSpec, files: Sequence[ExtractFile]) -> Iterable[Doubt]:
@@ -209,11 +209,11 @@ def _stopping_early(
 
 
 def _low_volumes(
-    spec: ExtractSpec, months: Sequence[str], counts: Mapping[str, int]
+    spec: ExtractSpec, counts: Mapping[str, int], expected_by_month: Mapping[str, float | None]
 ) -> Iterable[Doubt]:
+    """Months far below the volume the source's history leads one to expect."""
     rule = spec.completeness
-    for month in months:
-        expected = expected_volume(month, months, counts)
+    for month, expected in expected_by_month.items():
         if expected is None or expected < rule.min_expected:
             continue
         rows = int(counts.get(month, 0))
