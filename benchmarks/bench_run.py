@@ -109,6 +109,9 @@ def main() -> None:
         "--shared", type=Path, default=config.PROJECT_ROOT.parent / "shared" / "data"
     )
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=sorted({plan for _, plan, _, _ in QUARTERS}), help="one plan's quarter"
+    )
     args = parser.parse_args()
     raws = {"stockton": config.PROJECT_ROOT / "data" / "raw" / "stockton"}
     raws["city-of-london"] = args.shared / "police-uk"
@@ -120,6 +123,8 @@ def main() -> None:
             "CSP_REPORTS_DIR": str(Path(scratch) / "reports"),
         }
         for label, plan, year, quarter in QUARTERS:
+            if args.only and plan != args.only:
+                continue
             if not raws[plan].exists():
                 print(f"{label}: skipped ({raws[plan]} not found)")
                 continue

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from typing import NoReturn
 
 from csp import __version__, config, lock, parameters
 from csp.errors import CspError, RunError
@@ -206,5 +208,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def entry() -> NoReturn:
+    """The `csp` command: `main`, then an exit that skips the interpreter's teardown.
+
+    Freeing the modules a run imported (papermill, nbconvert, pandas) took 0.6 s after all was
+    written; the OS reclaims a process's memory at once. Every file is closed and every kernel
+    stopped by then, and the streams are flushed here. Tests call `main`, which returns."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()
