@@ -243,7 +243,11 @@ def report(figures: dict[float, Figures]) -> None:
     growth = high.rows / low.rows
     for name in ("clean", "measure", "run", "peak_mib"):
         factor = getattr(high, name) / getattr(low, name)
-        verdict = "close to linear or better" if factor <= 1.25 * growth else "faster growth than the rows"
+        verdict = (
+            "close to linear or better"
+            if factor <= 1.25 * growth
+            else "faster growth than the rows"
+        )
         print(f"{name}: x{factor:.1f} for x{growth:.1f} rows ({verdict})")
 
 
