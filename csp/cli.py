@@ -136,7 +136,7 @@ def run(args: argparse.Namespace) -> None:
     from csp.kernel import WarmKernel  # deferred: a typo or an unchanged quarter needs no kernel
 
     with WarmKernel(config.PROJECT_ROOT) as kernel:
-        # The kernel starts and imports the steps' stack while this process imports papermill.
+        # The data kernel starts and imports its steps' stack while this imports papermill.
         from csp.pipeline import run_quarter  # deferred: seconds of imports
 
         run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir, kernel=kernel)

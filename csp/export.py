@@ -15,7 +15,7 @@ from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from traitlets.config import Config
 
-from csp import config
+from csp import config, html
 
 REPORT_MIMETYPES = {"text/html", "image/png", "text/plain"}
 
@@ -75,6 +75,7 @@ def export_html(executed: Path, target: Path, title: str) -> Path:
         extra_template_basedirs=[str(config.TEMPLATES_DIR / "nbconvert")],
     )
     exporter.register_preprocessor(ReaderOutputs(), enabled=True)
+    exporter.environment.bytecode_cache = html.bytecode_cache()
     css = (config.TEMPLATES_DIR / "report" / "dashboard.css").read_text(encoding="utf-8")
     body, _ = exporter.from_notebook_node(
         notebook, resources={"csp_css": css, "metadata": {"name": title}}

@@ -1,10 +1,11 @@
-"""The one kernel a run's three notebooks share.
+"""The kernels a run's notebooks execute in, started early and warmed.
 
-It is started first thing in `csp run`, and at once asked to import what the steps import, so that
-its start-up and the imports of pandas, scipy, matplotlib and csp happen while the run's own process
-is importing papermill and nbconvert: on two cores the two overlap instead of adding up. Between
-steps its namespace is cleared, so each notebook still runs on its parameters and the previous
-step's files only, as it would alone in JupyterLab (imported modules stay loaded).
+The data kernel is started first thing in `csp run`, and at once asked to import what cleaning and
+measures import, so that its start-up and the imports of pandas, scipy and csp happen while the
+run's own process is importing papermill and nbconvert: on two cores the two overlap instead of
+adding up. The dashboard's kernel is warmed the same way while the measures run (`csp.pipeline`).
+Between steps in one kernel its namespace is cleared, so each notebook still runs on its parameters
+and the previous step's files only, as it would alone in JupyterLab (imported modules stay loaded).
 
 Only jupyter_client is imported here, which is cheap; papermill, nbformat and nbconvert are not.
 """
@@ -27,11 +28,11 @@ from jupyter_client.manager import KernelManager
 from csp.errors import RunError
 
 KERNEL_NAME = "python3"
-# What the three steps import; a failure here is ignored, as the notebook will fail the same way
-# at its own import cell and say so in its step.
-PRELOAD = (
-    "import IPython.display, scipy.special, csp.steps.clean, csp.steps.measure, csp.steps.render"
-)
+# What the steps import, per kernel: the data kernel (clean, then measures) and the dashboard's.
+# A failure here is ignored, as the notebook will fail the same way at its own import cell and say
+# so in its step.
+DATA_PRELOAD = "import IPython.display, scipy.special, csp.steps.clean, csp.steps.measure"
+DASHBOARD_PRELOAD = "import IPython.display, csp.steps.render"
 # The user namespace emptied as `%reset -f` empties it (hidden names such as In, Out and
 # get_ipython stay), without its full garbage collection, which costs 0.3 s in a kernel holding
 # pandas, scipy and matplotlib; `Out` is emptied too, so no result of a step outlives it.
@@ -100,8 +101,8 @@ class WarmKernel:
     The `python3` kernelspec is this interpreter's whatever kernelspecs the machine has, through
     JUPYTER_PATH, for as long as the kernel lives (papermill looks the name up again)."""
 
-    def __init__(self, cwd: Path) -> None:
-        self.cwd = cwd
+    def __init__(self, cwd: Path, preload: str = DATA_PRELOAD) -> None:
+        self.cwd, self.preload = cwd, preload
         self.manager: KernelManager | None = None
         self.client: BlockingKernelClient | None = None
         self._preload = ""
@@ -119,7 +120,7 @@ class WarmKernel:
             self.manager.start_kernel(cwd=str(self.cwd))
             self.client = self.manager.client()
             self.client.start_channels()
-            self._preload = self.client.execute(PRELOAD, silent=True, store_history=False)
+            self._preload = self.client.execute(self.preload, silent=True, store_history=False)
         except BaseException:
             self.__exit__(None, None, None)
             raise
@@ -149,16 +150,21 @@ class WarmKernel:
         if reply["content"].get("status") != "ok":
             raise RunError("the notebook kernel could not clear its variables between steps")
 
+    def stop(self) -> None:
+        """Stop the kernel now (once its steps are done); leaving the context stops it anyway."""
+        if self.client is not None:
+            self.client.stop_channels()
+            self.client = None
+        if self.manager is not None and self.manager.has_kernel:
+            stop_kernel(self.manager)
+
     def __exit__(
         self,
         kind: type[BaseException] | None,
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        if self.client is not None:
-            self.client.stop_channels()
-        if self.manager is not None and self.manager.has_kernel:
-            stop_kernel(self.manager)  # a cell may still run after an interrupt: stopped at once
+        self.stop()  # a cell may still run after an interrupt: stopped at once
         if self._previous_path is None:
             os.environ.pop("JUPYTER_PATH", None)
         else:

@@ -1,9 +1,10 @@
 """Running a quarter: execute the three notebooks with papermill, export the dashboard, and only then
 replace the previous outputs, so a failed run never leaves a half-written report behind.
 
-The three notebooks share one kernel, kept warm between steps with its namespace cleared before each
-step: each notebook still runs on its parameters and the previous step's files only, but the second
-and third neither start a kernel nor import the stack again. Each run builds in staging folders
+Cleaning and measures share one kernel, kept warm between them with its namespace cleared: each
+notebook still runs on its parameters and the previous step's files only, but the second neither
+starts a kernel nor imports the stack again. The dashboard has a kernel of its own, warmed while the
+measures run. Each run builds in staging folders
 beside its final ones and swaps them in at the end, holding the quarter's lock (`csp.lock`)
 throughout. A failed run keeps its executed notebooks in `<report folder>.failed/` (the failing cell
 marked by papermill) and raises RunError naming that notebook.
@@ -16,7 +17,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 import papermill
@@ -25,16 +26,18 @@ from papermill.exceptions import PapermillExecutionError
 from csp import __version__, config, export, index, lock, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
-from csp.kernel import KERNEL_NAME, WarmKernel
+from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
 from csp.manifest import Manifest
 from csp.parameters import check_run
 from csp.runs import QuarterRun, source_commit
 
+# Each step: its notebook, what it does, and the kernel it runs in (see `execute_steps`).
 STEPS = (
-    ("01_clean", "cleaning extracts"),
-    ("02_measures", "measures and statuses"),
-    ("03_dashboard", "dashboard"),
+    ("01_clean", "cleaning extracts", "data"),
+    ("02_measures", "measures and statuses", "data"),
+    ("03_dashboard", "dashboard", "dashboard"),
 )
+PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
 
 
 def run_quarter(
@@ -136,14 +139,25 @@ def execute_steps(
     progress: Callable[[str], None],
     kernel: WarmKernel | None = None,
 ) -> None:
-    """The three notebooks in turn in one warm kernel (the caller's, already warming, or a new
-    one), each executed into the staging report folder."""
-    with nullcontext(kernel) if kernel else WarmKernel(config.PROJECT_ROOT) as warm:
-        for number, (step, label) in enumerate(STEPS, start=1):
+    """The three notebooks in turn, each executed into the staging report folder: cleaning and
+    measures in the data kernel (the caller's, already warming, or a new one), the dashboard in a
+    kernel of its own, started as the step before it begins, so that it imports matplotlib while
+    the measures are worked out (on the second core) and after cleaning, the run's memory peak."""
+    with ExitStack() as stack:
+        kernels = {"data": kernel} if kernel else {}
+        used: set[str] = set()
+        for number, (step, label, role) in enumerate(STEPS, start=1):
             step_started = time.perf_counter()
             progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
-            if number > 1:
-                warm.reset()
+            for upcoming in [s[2] for s in STEPS[number - 1 : number + 1]]:
+                if upcoming not in kernels:
+                    warm = WarmKernel(config.PROJECT_ROOT, PRELOADS[upcoming])
+                    kernels[upcoming] = stack.enter_context(warm)
+            for finished in used - {s[2] for s in STEPS[number - 1 :]}:
+                kernels[finished].stop()  # its steps are done: its memory back before the next
+            if role in used:
+                kernels[role].reset()
+            used.add(role)
             try:
                 papermill.execute_notebook(
                     config.NOTEBOOKS_DIR / f"{step}.ipynb",
@@ -152,7 +166,7 @@ def execute_steps(
                     kernel_name=KERNEL_NAME,
                     progress_bar=False,
                     cwd=str(config.PROJECT_ROOT),
-                    km=warm.ready(),
+                    km=kernels[role].ready(),
                 )
             except PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
