@@ -230,15 +230,14 @@ def _blank_keys(
     spec: ExtractSpec, table: pd.DataFrame, months: Sequence[str], plan: Plan
 ) -> Iterable[Doubt]:
     """A column measures read, blank in most of a month's rows though not in the others."""
-    month_of = table["_month"].astype(object)
-    sizes = month_of.value_counts()
+    codes, distinct = pd.factorize(table["_month"].astype(object), sort=True)
+    sizes = np.bincount(codes, minlength=len(distinct))
     for column in key_columns(spec, plan):
-        blank = _blank(table[column])
-        share = pd.Series(blank).groupby(month_of.to_numpy()).mean()
-        shares = share.to_numpy()
-        for position, month in enumerate(share.index):
+        blank = np.bincount(codes, weights=_blank(table[column]), minlength=len(distinct))
+        shares = blank / np.maximum(sizes, 1)
+        for position, month in enumerate(distinct):
             usual = float(np.median(np.delete(shares, position))) if len(shares) > 1 else 0.0
-            rows = int(sizes.get(month, 0))
+            rows = int(sizes[position])
             if rows >= 10 and shares[position] > 0.5 and usual <= 0.5 and month in months:
                 reason = (
                     f"{spec.name} {month_label(month)}: {spec.columns[column].header} blank in "
