@@ -124,11 +124,11 @@ def _twelve_months(
     A snapshot extract (everyone in a cohort at the quarter's end) has a figure at quarter ends only.
     """
     months = [str(m) for m in year.months]
-    value = by_month.reindex(months).to_numpy(dtype=float, copy=True)
+    value = _in_months(by_month, months)
     denominator = np.full(12, np.nan)
     if denominators is not None:
-        denominator = denominators.reindex(months).to_numpy(dtype=float, copy=True)
-    in_extracts = np.isin(months, list(covered))
+        denominator = _in_months(denominators, months)
+    in_extracts = np.array([month in covered for month in months])
     counted = in_extracts.copy()
     if snapshot:
         counted &= np.isin(np.arange(12), QUARTER_ENDS)
@@ -146,6 +146,13 @@ def _twelve_months(
         "denominator": denominator,
         "covered": in_extracts,
     }
+
+
+def _in_months(by_month: pd.Series, months: list[str]) -> np.ndarray:
+    """A figure per month (NaN where none), looked up by the months' text: a `reindex` of the
+    month index, categorical as the records' months are, cost 3 ms a call."""
+    found = dict(zip(map(str, by_month.index), by_month.to_numpy(dtype=float), strict=True))
+    return np.array([found.get(month, np.nan) for month in months], dtype=float)
 
 
 def metric_coverage(metric: MetricSpec, coverage: Mapping[str, set[str]]) -> frozenset[str]:
