@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
+from pathlib import Path
 from typing import NoReturn
 
-from csp import __version__, config, lock, parameters
+from csp import __version__, config, lock, parameters, runlog
 from csp.errors import CspError, RunError
 from csp.manifest import Manifest
 
@@ -43,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("plans", help="list the plans in plans/")
     add_init(commands)
+    add_schedule(commands)
 
     index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
     index.add_argument("--reports-dir", help="reports folder (default: reports/)")
@@ -69,8 +72,7 @@ def latest(args: argparse.Namespace) -> tuple[str, int]:
 
     plan = load_plan(args.plan)
     raw_dir = config.resolve(args.raw_dir) if args.raw_dir else plan.raw_dir
-    if not raw_dir.is_dir():
-        raise RunError(f"no extracts folder at {config.shown(raw_dir)} (give one with --raw-dir)")
+    extracts_folder(raw_dir)
     found = latest_quarter(plan, raw_dir)
     if found is None:
         years = ", ".join(str(year) for year in plan.years)
@@ -81,6 +83,29 @@ def latest(args: argparse.Namespace) -> tuple[str, int]:
     year, quarter = found
     print(f"csp: latest quarter with all its months: {year} {quarter_label(year, quarter)}")
     return str(year), quarter
+
+
+SCHEDULE_PARTS = ["cron", "service", "timer"]  # csp.schedule.PARTS, named here for --help
+
+
+def add_schedule(commands: argparse._SubParsersAction) -> None:
+    """`csp schedule` prints; installing is the analyst's choice (README: Scheduling quarters)."""
+    schedule = commands.add_parser(
+        "schedule",
+        help="print a crontab line and systemd units that run the latest quarter each day",
+        description="Print (nothing is installed) a crontab line and a systemd service and timer "
+        "that run `csp run --plan PLAN --latest` each day: an unchanged quarter is up to date, a "
+        "new month of data makes the next quarter's report. Every attempt is a row of "
+        "reports/runs.csv.",
+    )
+    schedule.add_argument(
+        "--plan", required=True, help="plan name, or a pattern of names: 'cleveland-*' (quoted)"
+    )
+    schedule.add_argument("--at", help="time of day, HH:MM, this machine's time (06:30)")
+    schedule.add_argument("--raw-dir", help="folder of extracts (default: each plan's raw_dir)")
+    schedule.add_argument(
+        "--only", choices=SCHEDULE_PARTS, help="print just this part, as it is to be saved"
+    )
 
 
 def add_init(commands: argparse._SubParsersAction) -> None:
@@ -120,19 +145,32 @@ def add_init(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
+    """Every attempt on a plan that exists is a row of reports/runs.csv (`csp.runlog`), up to date,
+    refused or failed included; a plan name that names no file is a typo, answered, not logged."""
+    path = parameters.existing_plan(args.plan)
+    with runlog.attempt(path.stem, args.year or "", args.quarter or "") as attempt:
+        run_attempt(args, attempt)
+
+
+def run_attempt(args: argparse.Namespace, attempt: runlog.Attempt) -> None:
     """Arguments are checked, and an unchanged quarter answered, before the pipeline (papermill,
     pandas) is imported: a typo or a rerun of the same inputs costs no seconds of imports. A rerun
     with nothing to do still clears what a killed run left, unless a run is live."""
     if args.latest:
         args.year, args.quarter = latest(args)
+        attempt.year, attempt.quarter = args.year, args.quarter
     request = parameters.check_run(args.plan, args.year, args.quarter, args.raw_dir)
+    attempt.plan, attempt.year, attempt.quarter = request.plan, request.year, request.quarter
+    extracts_folder(request.raw_dir)
+    dashboard = request.report_folder / "dashboard.html"
     if not args.force and up_to_date(request):
         lock.tidy(request.label, request.processed_folder, request.report_folder)
-        dashboard = request.report_folder / "dashboard.html"
         print(f"csp: {request.label} is up to date: {config.shown(dashboard)} (--force to rerun)")
+        attempt.outcome, attempt.detail = runlog.UP_TO_DATE, config.shown(dashboard)
         return
     with lock.hold(request.label, request.processed_folder, request.report_folder):
         pass  # a run in progress is named now, before a kernel is started for nothing
+    attempt.working = True
     from csp.kernel import WarmKernel  # deferred: a typo or an unchanged quarter needs no kernel
 
     with WarmKernel(config.PROJECT_ROOT) as kernel:
@@ -140,6 +178,13 @@ def run(args: argparse.Namespace) -> None:
         from csp.pipeline import run_quarter  # deferred: seconds of imports
 
         run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir, kernel=kernel)
+    attempt.detail = config.shown(dashboard)
+
+
+def extracts_folder(raw_dir: Path) -> None:
+    """A missing extracts folder is a refusal, answered before a kernel is started."""
+    if not raw_dir.is_dir():
+        raise RunError(f"no extracts folder at {config.shown(raw_dir)} (give one with --raw-dir)")
 
 
 def up_to_date(request: parameters.RunRequest) -> bool:
@@ -190,7 +235,28 @@ def init(args: argparse.Namespace) -> None:
         print(scaffold.summary(written))
 
 
-COMMANDS = {"run": run, "validate": validate, "index": index, "plans": plans, "init": init}
+def schedule(args: argparse.Namespace) -> None:
+    from csp import schedule as daily  # deferred: croniter is needed by this command alone
+
+    found = daily.schedule_for(
+        args.plan,
+        args.at,
+        args.raw_dir,
+        argv0=sys.argv[0],
+        python=sys.executable,
+        environ=os.environ,
+    )
+    print(daily.part(found, args.only, dt.datetime.now()), end="")
+
+
+COMMANDS = {
+    "run": run,
+    "validate": validate,
+    "index": index,
+    "plans": plans,
+    "init": init,
+    "schedule": schedule,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,14 +5,12 @@ Formatted for reading, not only for machines: header row frozen, columns sized t
 each status cell worded ("On track") and coloured, so the colour is never the only signal.
 
 Both are safe to open: a note that starts like a formula (`=HYPERLINK(...)`) is text in the xlsx, and
-in the CSV a cell starting with `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe,
-as OWASP advises against CSV injection. A plain number (`-3.5`, `-1e-05`) is left as it is: it
-computes nothing, and a figure must stay a figure.
+in the CSV a cell that starts like a formula gets a leading apostrophe (`csp.spreadsheet`), while a
+plain number stays a number.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from csp.spreadsheet import neutralised
 from csp.status import STATUS_LABELS
 
 STATUS_FILLS = {"on_track": "CCE2D8", "amber": "FFF2CC", "off_track": "F6D7D2", "no_data": "E5E5E5"}
@@ -44,15 +43,6 @@ COLUMNS = {
     "comment": "Comment",
 }
 WIDEST = 60
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def neutralised(cell: str) -> str:
-    """A CSV cell a spreadsheet would run as a formula, made text by a leading apostrophe."""
-    if cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell):
-        return "'" + cell
-    return cell
 
 
 def write_statuses_csv(statuses_csv: Path, path: Path) -> Path:

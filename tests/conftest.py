@@ -22,6 +22,15 @@ atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
 os.environ["CSP_KEY_FILE"] = str(Path(_KEY_DIR) / "pseudonym.key")
 
 
+@pytest.fixture(autouse=True)
+def scratch_reports(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No test writes in the project's reports/: a `csp run` a test makes logs its attempt in
+    reports/runs.csv (csp.runlog), so the default reports folder is a scratch one."""
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path_factory.mktemp("reports"))
+
+
 def load_generator() -> ModuleType:
     """samples/stockton/generate.py, imported by path (it is a script, not part of the package)."""
     path = (config.PROJECT_ROOT / "samples") / "stockton" / "generate.py"
