@@ -49,7 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
         "the plans matching PATTERN (each run first with csp run).",
     )
     peers.add_argument(
-        "--plan", required=True, help="plan names or a pattern over them: 'cleveland-*'"
+        "--plan",
+        required=True,
+        metavar="PATTERN",
+        help="a plan's name, or a pattern over the names in plans/: 'cleveland-*'",
     )
     peers.add_argument("--year", required=True, help="the plans' year: 2011-12, or 2025")
     peers.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
