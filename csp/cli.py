@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from csp import __version__, config, lock, parameters, runlog
-from csp.errors import CspError, RunError
+from csp.errors import CspError, ParameterError, RunError
 from csp.manifest import Manifest
 
 
@@ -46,6 +46,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("plans", help="list the plans in plans/")
     add_init(commands)
     add_schedule(commands)
+
+    peers = commands.add_parser(
+        "peers",
+        help="compare partnerships: funnel plots of one quarter's reports of several plans",
+        description="Write reports/peers/YEAR/QN/peers.csv and peers.html from the reports of "
+        "the plans matching PATTERN (each run first with csp run).",
+    )
+    peers.add_argument(
+        "--plan",
+        required=True,
+        metavar="PATTERN",
+        help="a plan's name, or a pattern over the names in plans/: 'cleveland-*'",
+    )
+    peers.add_argument("--year", required=True, help="the plans' year: 2011-12, or 2025")
+    peers.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
+    peers.add_argument("--reports-dir", help="reports folder (default: reports/)")
 
     index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
     index.add_argument("--reports-dir", help="reports folder (default: reports/)")
@@ -214,6 +230,23 @@ def index(args: argparse.Namespace) -> None:
     print(f"csp: index written to {build_index(root)}")
 
 
+def peers(args: argparse.Namespace) -> None:
+    """The plans matching the pattern, and the year and quarter as each plan reads them, are
+    checked before the comparison's stack (pandas, matplotlib, scipy) is imported."""
+    names = config.matching_plans(args.plan)
+    years = {parameters.check_run(name, args.year, args.quarter).year for name in names}
+    if len(years) > 1:
+        raise ParameterError(
+            f"the plans matching {args.plan!r} read {args.year} as different years "
+            f"({', '.join(sorted(years))}): compare plans whose years start in the same month"
+        )
+    from csp.peers import write_peers  # deferred, as for run
+
+    root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
+    page = write_peers(names, years.pop(), parameters.parse_quarter(args.quarter), root)
+    print(f"csp: {len(names)} plans compared: {config.shown(page)} (and peers.csv beside it)")
+
+
 def plans(args: argparse.Namespace) -> None:
     print("\n".join(config.available_plans()))
 
@@ -256,6 +289,7 @@ COMMANDS = {
     "plans": plans,
     "init": init,
     "schedule": schedule,
+    "peers": peers,
 }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 from pathlib import Path
+
+from csp.errors import ParameterError
 
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
@@ -35,6 +38,17 @@ def plan_path(name_or_path: str | Path) -> Path:
 
 def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))
+
+
+def matching_plans(pattern: str) -> list[str]:
+    """The plans in plans/ whose names match a shell pattern ('cleveland-*'), in name order; a
+    pattern matching none is refused with the plans there are."""
+    plans = available_plans()
+    matched = [name for name in plans if fnmatch.fnmatchcase(name, pattern)]
+    if not matched:
+        known = ", ".join(plans) or "none"
+        raise ParameterError(f"no plan matches {pattern!r} (plans: {known})")
+    return matched
 
 
 @functools.lru_cache(maxsize=4096)

@@ -54,5 +54,9 @@ class RunError(CspError):
         super().__init__(message)
 
 
+class PeersError(CspError):
+    """Partnerships cannot be compared: too few reports, or a report that cannot be read."""
+
+
 class RunInProgress(CspError):
     """Another live run holds the lock of the same plan, year and quarter; names its pid and start."""

@@ -1,4 +1,5 @@
-"""reports/index.html: every report built, by plan and year, newest first, with its status summary.
+"""reports/index.html: every report built, by plan and year, newest first, with its status summary,
+and every comparison of partnerships (reports/peers/<year>/Q<n>/peers.html, `csp.peers`).
 
 Links are relative, so the reports folder can be zipped and emailed as a whole. Each run leaves a
 small run.json beside its dashboard; the index is built from those and the statuses files.
@@ -20,6 +21,9 @@ from csp.html import TEMPLATES
 from csp.periods import PlanYear, quarter_label, year_of_folder
 
 RUN_RECORD = "run.json"
+PEERS_FOLDER = "peers"  # reports/peers/<year>/Q<n>/: the comparisons of partnerships
+PEERS_PAGE, PEERS_TABLE = "peers.html", "peers.csv"
+PEERS_NOT_COMPARED = "not compared"  # a row's flag in peers.csv when it is in no funnel
 
 
 def write_run_record(folder: Path, record: dict[str, object]) -> Path:
@@ -41,21 +45,49 @@ class ReportEntry:
 
     @property
     def year_label(self) -> str:
-        """2011/12, or 2025: the year's form in its folder says which kind of year it is."""
-        year = self._plan_year()
-        return self.year if year is None else year.label
+        return year_label(self.year)
 
     @property
     def quarter_label(self) -> str:
-        """Q1 (January to March 2025); just Q1 for a year not written as csp writes years."""
-        year = self._plan_year()
-        return f"Q{self.quarter}" if year is None else quarter_label(year, self.quarter)
+        return quarter_text(self.year, self.quarter)
 
-    def _plan_year(self) -> PlanYear | None:
-        try:
-            return year_of_folder(self.year)
-        except ValueError:
-            return None
+
+@dataclass(frozen=True)
+class PeersEntry:
+    """A comparison of partnerships: its quarter, the page and how many plans it compares."""
+
+    year: str
+    quarter: int
+    link: str
+    plans: int
+    measures: int  # compared: with a funnel
+
+    @property
+    def year_label(self) -> str:
+        return year_label(self.year)
+
+    @property
+    def quarter_label(self) -> str:
+        return quarter_text(self.year, self.quarter)
+
+
+def _plan_year(year: str) -> PlanYear | None:
+    try:
+        return year_of_folder(year)
+    except ValueError:
+        return None
+
+
+def year_label(year: str) -> str:
+    """2011/12, or 2025: the year's form in its folder says which kind of year it is."""
+    plan_year = _plan_year(year)
+    return year if plan_year is None else plan_year.label
+
+
+def quarter_text(year: str, quarter: int) -> str:
+    """Q1 (January to March 2025); just Q1 for a year not written as csp writes years."""
+    plan_year = _plan_year(year)
+    return f"Q{quarter}" if plan_year is None else quarter_label(plan_year, quarter)
 
 
 def report_entries(reports_root: Path) -> list[ReportEntry]:
@@ -85,6 +117,24 @@ def report_entries(reports_root: Path) -> list[ReportEntry]:
     return entries
 
 
+def peers_entries(reports_root: Path) -> list[PeersEntry]:
+    """Every comparison of partnerships under the root, newest first."""
+    entries = []
+    for page in reports_root.glob(f"{PEERS_FOLDER}/*/Q[1-4]/{PEERS_PAGE}"):
+        table = pd.read_csv(page.with_name(PEERS_TABLE), dtype=str, keep_default_na=False)
+        compared = table.loc[table["flag"] != PEERS_NOT_COMPARED, "measure_id"]
+        entries.append(
+            PeersEntry(
+                year=page.parent.parent.name,
+                quarter=int(page.parent.name[1:]),
+                link=quote(page.relative_to(reports_root).as_posix()),
+                plans=table["plan"].nunique(),
+                measures=compared.nunique(),
+            )
+        )
+    return sorted(entries, key=lambda e: (e.year, e.quarter), reverse=True)
+
+
 def build_index(reports_root: Path | None = None) -> Path:
     """Write reports/index.html afresh from what is on disk."""
     root = reports_root or config.REPORTS_DIR
@@ -100,6 +150,7 @@ def build_index(reports_root: Path | None = None) -> Path:
         built=f"{dt.datetime.now():%d %B %Y %H:%M}".lstrip("0"),
         version=__version__,
         total=len(entries),
+        peers=peers_entries(root),
     )
     target = root / "index.html"
     temporary = target.with_name(f".index.html.{os.getpid()}.tmp")  # runs of two quarters at once

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -65,6 +66,15 @@ def tidy(label: str, *finals: Path) -> None:
     if present:
         with contextlib.suppress(RunInProgress), hold(label, *present):
             pass
+
+
+def swap_in(stage: Path, final: Path) -> None:
+    """Replace `final` with `stage` in two renames; the old folder is removed only afterwards."""
+    old = aside_dir(final, uuid.uuid4().hex[:8])
+    if final.exists():
+        final.rename(old)
+    stage.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def remove_leftovers(final: Path) -> list[Path]:

@@ -105,8 +105,8 @@ def _run_locked(
         shutil.rmtree(processed_stage, ignore_errors=True)
         shutil.rmtree(report_stage, ignore_errors=True)
         raise
-    _swap_in(processed_stage, processed_final)
-    _swap_in(report_stage, report_final)
+    lock.swap_in(processed_stage, processed_final)
+    lock.swap_in(report_stage, report_final)
     shutil.rmtree(_failed_dir(report_final), ignore_errors=True)
     index.build_index(reports_root or config.REPORTS_DIR)
     dashboard = report_final / "dashboard.html"
@@ -209,12 +209,3 @@ def _keep_failed(stage: Path, final: Path) -> Path:
     shutil.rmtree(failed, ignore_errors=True)
     stage.rename(failed)
     return failed
-
-
-def _swap_in(stage: Path, final: Path) -> None:
-    """Replace `final` with `stage` in two renames; the old folder is removed only afterwards."""
-    old = lock.aside_dir(final, uuid.uuid4().hex[:8])
-    if final.exists():
-        final.rename(old)
-    stage.rename(final)
-    shutil.rmtree(old, ignore_errors=True)

@@ -115,22 +115,26 @@ def test_table_cells_equal_statuses_csv(dashboard: Visit, stockton_run: SimpleNa
         assert row["comment"] == ours.loc["Q2", "comment"], row["id"]
 
 
-def test_axe_finds_no_serious_or_critical_violation(dashboard: Visit) -> None:
+def serious_violations(visit: Visit) -> list[str]:
+    """axe-core's serious and critical findings on the page (also used by tests/test_peers.py)."""
     axe = (
         importlib.resources.files("axe_playwright_python")
         .joinpath("axe.min.js")
         .read_text(encoding="utf-8")
     )
-    dashboard.page.add_script_tag(content=axe)
-    result = dashboard.page.evaluate(
+    visit.page.add_script_tag(content=axe)
+    result = visit.page.evaluate(
         "async () => await axe.run(document, {resultTypes: ['violations']})"
     )
-    serious = [
+    return [
         f"{v['id']} ({v['impact']}): {v['help']} - {len(v['nodes'])} nodes"
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
-    assert serious == []
+
+
+def test_axe_finds_no_serious_or_critical_violation(dashboard: Visit) -> None:
+    assert serious_violations(dashboard) == []
     assert dashboard.other_requests == []
 
 

@@ -5,7 +5,7 @@ To add a kind, write a module with a `MeasureKind` subclass and register an inst
 
 from __future__ import annotations
 
-from csp.kinds.base import Comparison, KindOptions, MeasureKind, Span
+from csp.kinds.base import Comparison, EventCounts, KindOptions, MeasureKind, Span
 from csp.kinds.count import Count
 from csp.kinds.proportion import Proportion
 from csp.kinds.rate import Rate
@@ -17,4 +17,4 @@ KINDS: Registry[MeasureKind] = Registry("metric kind")
 for _kind in (Count(), Repeat(), Proportion(), Supplied(), Rate()):
     KINDS.register(_kind.name, _kind)
 
-__all__ = ["KINDS", "Comparison", "KindOptions", "MeasureKind", "Span"]
+__all__ = ["KINDS", "Comparison", "EventCounts", "KindOptions", "MeasureKind", "Span"]

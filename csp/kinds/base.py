@@ -39,6 +39,17 @@ class Comparison:
 
 
 @dataclass(frozen=True)
+class EventCounts:
+    """A year to date and its baseline as counts of events, what varies by chance: what a funnel
+    plot compares across partnerships (csp.peers). A rate says the residents it is per."""
+
+    actual: float
+    baseline: float
+    residents: float | None = None
+    per: int | None = None
+
+
+@dataclass(frozen=True)
 class Span:
     """Monthly values (and denominators) of the months being compared, in month order."""
 
@@ -113,6 +124,11 @@ class MeasureKind(ABC):
     ) -> tuple[float | None, str]:
         """p-value against the target and its label; (None, '') when no test applies."""
         return None, ""
+
+    def event_counts(self, actual: float, baseline: float, options: Any) -> EventCounts | None:
+        """The year to date and its baseline (as statuses.csv has them) as counts of events, for
+        comparing partnerships; None where the figure is no count (a percentage, a level)."""
+        return None
 
     def project(
         self, comparison: Comparison, elapsed_share: float, level: float, options: Any

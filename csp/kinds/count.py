@@ -8,6 +8,7 @@ import pandas as pd
 
 from csp.kinds.base import (
     Comparison,
+    EventCounts,
     Judged,
     MeasureKind,
     Projection,
@@ -27,6 +28,9 @@ class Count(MeasureKind):
         self, comparison: Comparison, target: float, judged: Judged, options: Any
     ) -> tuple[float | None, str]:
         return poisson_test(comparison.actual, target, judged)
+
+    def event_counts(self, actual: float, baseline: float, options: Any) -> EventCounts:
+        return EventCounts(actual=actual, baseline=baseline)
 
     def project(
         self, comparison: Comparison, elapsed_share: float, level: float, options: Any

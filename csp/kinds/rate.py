@@ -13,6 +13,7 @@ from pydantic import Field
 
 from csp.kinds.base import (
     Comparison,
+    EventCounts,
     Judged,
     KindOptions,
     MeasureKind,
@@ -67,6 +68,16 @@ class Rate(MeasureKind):
         """The count against the count the target rate means for this population."""
         scale = options.per / options.population.value
         return poisson_test(comparison.numerator or 0.0, target / scale, judged)
+
+    def event_counts(self, actual: float, baseline: float, options: RateOptions) -> EventCounts:
+        """The counts behind the two rates: the population is the same in both years."""
+        residents = options.population.value
+        return EventCounts(
+            actual=actual * residents / options.per,
+            baseline=baseline * residents / options.per,
+            residents=residents,
+            per=options.per,
+        )
 
     def project(
         self, comparison: Comparison, elapsed_share: float, level: float, options: RateOptions
