@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import os
 from pathlib import Path
+
+from csp.errors import PlanError
 
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
@@ -15,6 +18,16 @@ PROCESSED_DIR = Path(
 ).resolve()
 REPORTS_DIR = Path(os.environ.get("CSP_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def shared_reads_dir() -> Path | None:
+    """Where a read shared by several plans' runs is kept (`csp.shared_reads`): CSP_SHARED_READS_DIR,
+    or data/processed/.shared-reads; set empty, reads are not kept. Read at each call: tests and
+    benchmarks set it after csp is imported, and runs' kernels inherit it."""
+    folder = os.environ.get("CSP_SHARED_READS_DIR")
+    if folder is None:
+        return PROCESSED_DIR / ".shared-reads"
+    return resolve(folder) if folder else None
 
 
 def resolve(path: str | Path) -> Path:
@@ -35,6 +48,29 @@ def plan_path(name_or_path: str | Path) -> Path:
 
 def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))
+
+
+def is_pattern(plan: str) -> bool:
+    """Does `--plan` name several plans ('cleveland-*'), rather than one name or path?"""
+    return any(character in plan for character in "*?[")
+
+
+def matching_plans(pattern: str) -> list[str]:
+    """The plans a `--plan` names: a glob over the names in plans/ ('cleveland-*'), or over a
+    folder's plan files ('/srv/plans/*.yml'), sorted; a name or path with no wildcard as it is."""
+    if not is_pattern(pattern):
+        return [pattern]
+    candidate = Path(pattern)
+    if candidate.suffix in {".yml", ".yaml"} or len(candidate.parts) > 1:
+        folder = resolve(candidate.parent)
+        found = sorted(str(p) for p in folder.glob(candidate.name) if p.suffix in {".yml", ".yaml"})
+        known = f"plan files in {folder}"
+    else:
+        found = fnmatch.filter(available_plans(), pattern)
+        known = f"known plans: {', '.join(available_plans()) or 'none'}"
+    if not found:
+        raise PlanError(pattern, "plan", f"no plan matches the pattern ({known})")
+    return found
 
 
 @functools.lru_cache(maxsize=4096)

@@ -120,6 +120,7 @@ class PoliceUkSource(Source):
     options_model = PoliceUkOptions
     monthly_files = True
     public_values = True  # police.uk publishes every value, anonymised to street and LSOA level
+    shared_reads = True  # a force's partnerships read the same files: read once for all of them
 
     def expected_files(
         self,
