@@ -40,7 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the latest quarter of the plan's years whose months are all in the extracts folder",
     )
-    run.add_argument("--raw-dir", help="folder of extracts (default: the plan's raw_dir)")
+    run.add_argument(
+        "--raw-dir",
+        help="folder of extracts, or a URL fsspec reads (s3://...; copied to data/raw/.mirrors "
+        "first); default: the plan's raw_dir",
+    )
     run.add_argument(
         "--force", action="store_true", help="run even if the last report's inputs are unchanged"
     )
@@ -155,6 +159,12 @@ def run(args: argparse.Namespace) -> None:
         run_many(args, plans)
         return
     args.plan = plans[0]
+    if config.is_url(args.raw_dir):
+        if not args.latest:
+            parameters.check_run(args.plan, args.year, args.quarter)  # a typo, before copying
+        from csp import mirror  # deferred: fsspec, for extracts at a URL only
+
+        args.raw_dir = str(mirror.local_copy(args.raw_dir))
     if args.latest:
         args.year, args.quarter = latest(args)
     request = parameters.check_run(args.plan, args.year, args.quarter, args.raw_dir)
@@ -192,7 +202,7 @@ def run_many(args: argparse.Namespace, plans: list[str]) -> None:
         plans=tuple(plans),
         year=args.year,
         quarter=quarter,
-        raw_dir=str(config.resolve(args.raw_dir)) if args.raw_dir else None,
+        raw_dir=args.raw_dir if config.is_url(args.raw_dir) else raw_folder(args.raw_dir),
         force=args.force,
         processed_root=config.PROCESSED_DIR,
         reports_root=config.REPORTS_DIR,
@@ -217,6 +227,11 @@ def on_dask(jobs: int, scheduler: str | None) -> Runner:
         cluster.run_plans(request, tally, jobs=jobs, scheduler=scheduler)
 
     return run
+
+
+def raw_folder(raw_dir: str | None) -> str | None:
+    """--raw-dir as an absolute path, the same for a worker started elsewhere."""
+    return str(config.resolve(raw_dir)) if raw_dir else None
 
 
 def up_to_date(request: parameters.RunRequest) -> bool:

@@ -5,8 +5,9 @@ Each plan's quarter is one task (`run_plan`) doing what `csp run` does for one p
 checked, "up to date" if nothing changed, its lock, its own staging folders and kernel. It never
 raises: a failure is the outcome's reason. Workers are processes of one thread each; a run sets
 its process's JUPYTER_PATH while its kernel lives, so runs in one process take turns
-(`_ONE_RUN`) whatever a worker's threads. A worker needs csp installed and the plans, extracts and
-output folders at the paths the command gives (shared storage on another machine).
+(`_ONE_RUN`) whatever a worker's threads. A worker needs csp installed, and the plans and output
+folders at the paths the command gives (shared storage on another machine); the extracts folder
+too, or a URL it copies them from (`csp.mirror`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 
 from distributed import Client, Future, LocalCluster, as_completed
 
-from csp import config, index, lock, parameters, pipeline
+from csp import config, index, lock, mirror, parameters, pipeline
 from csp.batch import BatchRequest, PlanOutcome, Tally, answered_without_running, failure
 from csp.errors import CspError, RunError
 from csp.kernel import WarmKernel
@@ -35,6 +38,8 @@ def run_plan(plan: str, request: BatchRequest) -> PlanOutcome:
     started = time.perf_counter()
     with _ONE_RUN:
         try:
+            if config.is_url(request.raw_dir):
+                request = replace(request, raw_dir=str(mirror.local_copy(request.raw_dir)))
             outcome = answered_without_running(plan, request) or _run(plan, request)
         except CspError as exc:
             outcome = failure(plan, request, str(exc))
@@ -78,9 +83,15 @@ def run_plans(
         tally.workers = max(1, sum(client.nthreads().values()))
         where = scheduler or f"a local Dask cluster of {jobs} worker{'s' if jobs > 1 else ''}"
         tally.progress(f"csp: running {len(request.plans)} plans on {where}")
+        batch_id = uuid.uuid4().hex[:8]  # keys of their own on a scheduler others use too
         futures = {
-            client.submit(run_plan, plan, request, pure=False, key=f"csp-run-{i}-{plan}"): plan
-            for i, plan in enumerate(request.plans)
+            client.submit(
+                run_plan,
+                plan,
+                replace(request, plans=(plan,)),
+                key=f"csp-run-{Path(plan).stem}-{batch_id}",
+            ): plan
+            for plan in request.plans
         }
         for future in as_completed(futures):
             tally.add(futures[future], _outcome(future, futures[future], request, tally.started))

@@ -30,6 +30,18 @@ def shared_reads_dir() -> Path | None:
     return resolve(folder) if folder else None
 
 
+def mirrors_dir() -> Path:
+    """Where extracts at a URL are copied before a run (`csp.mirror`): CSP_MIRROR_DIR, or
+    data/raw/.mirrors (raw data stays with the raw data)."""
+    folder = os.environ.get("CSP_MIRROR_DIR")
+    return resolve(folder) if folder else PROJECT_ROOT / "data" / "raw" / ".mirrors"
+
+
+def is_url(raw_dir: str | Path | None) -> bool:
+    """`--raw-dir` names a URL (s3://bucket/police-uk, file:///srv/extracts), not a folder."""
+    return raw_dir is not None and "://" in str(raw_dir)
+
+
 def resolve(path: str | Path) -> Path:
     """Resolve a user-given path against the project root unless it is absolute.
 

@@ -25,7 +25,7 @@ import pytest
 import yaml
 from shared_data import shared_path
 
-from csp import batch, cli, config, scaffold, workbook
+from csp import batch, cli, cluster, config, scaffold, workbook
 from csp.batch import BatchRequest, PlanOutcome, Tally
 from csp.errors import CspError
 from csp.processed import RunFolder
@@ -340,3 +340,12 @@ def test_the_summary_gives_each_plans_report_or_reason() -> None:
         "east        up to date      0.0  reports/east/x.html",
         "csp: 1 ran, 1 up to date, 1 failed",
     ]
+
+
+def test_a_scheduler_that_does_not_answer_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cluster, "CONNECT_SECONDS", 1)
+    with (
+        pytest.raises(CspError, match=r"no Dask scheduler answers at tcp://127\.0\.0\.1:9 "),
+        cluster.cluster_client(1, "tcp://127.0.0.1:9"),
+    ):
+        pass
