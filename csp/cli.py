@@ -221,12 +221,12 @@ def on_dask(jobs: int, scheduler: str | None) -> Runner:
     """The runner of the plans that need a run (`csp.batch.Runner`): Dask is imported only when
     a plan is to run, so a rerun with nothing to do starts no cluster."""
 
-    def run(request: BatchRequest, tally: Tally) -> None:
+    def run_on_dask(request: BatchRequest, tally: Tally) -> None:
         from csp import cluster  # deferred: dask and papermill
 
         cluster.run_plans(request, tally, jobs=jobs, scheduler=scheduler)
 
-    return run
+    return run_on_dask
 
 
 def raw_folder(raw_dir: str | None) -> str | None:
