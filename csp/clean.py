@@ -104,12 +104,15 @@ def read_files(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> p
     """The files' rows, each file's checksum set: first, where the source's reads are shared
     (they name the read kept for other plans), else on another core while reading."""
     if source.shared_reads:
-        with ThreadPoolExecutor(max_workers=2) as hasher:
-            for file, digest in zip(
-                files, hasher.map(lambda f: sha256_of(f.path), files), strict=True
-            ):
+        try:
+            with ThreadPoolExecutor(max_workers=2) as hasher:
+                digests = list(hasher.map(lambda f: sha256_of(f.path), files))
+        except OSError:
+            pass  # a file that cannot be read: the source's own read says what is wrong with it
+        else:
+            for file, digest in zip(files, digests, strict=True):
                 file.sha256 = digest
-        return shared_reads.read(source, files, spec)
+            return shared_reads.read(source, files, spec)
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digests = hasher.map(lambda file: sha256_of(file.path), files)
         table = source.read_files(files, spec)
