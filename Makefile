@@ -79,6 +79,10 @@ bench: $(SAMPLE) ## a quarter against the papermill floor, in one run; the engin
 bench-national: | $(INSTALLED) ## time a quarter of one large force's police.uk files at 1x, 5x, 20x
 	$(BIN)/python benchmarks/bench_national.py
 
+.PHONY: bench-many
+bench-many: | $(INSTALLED) ## every partnership of five forces at once, on 1 then 2 Dask workers
+	$(BIN)/python benchmarks/bench_many.py
+
 clean: ## remove processed data and reports (both rebuild from raw data and code)
 	rm -rf data/processed/* reports/*
 	@touch data/processed/.gitkeep reports/.gitkeep

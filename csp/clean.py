@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from csp import completeness, extracts, pseudonym
+from csp import completeness, extracts, pseudonym, shared_reads
 from csp.extracts import ExtractFile
 from csp.manifest import sha256_of
 from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.sources import SOURCES
-from csp.sources.base import RECORD_COLUMNS
+from csp.sources.base import RECORD_COLUMNS, Source
 
 if TYPE_CHECKING:
     from csp.plan import ExtractSpec, Plan
@@ -86,11 +86,7 @@ def clean_files(
     """An extract's files, each read by its source, then all cleaned together; rows read and kept
     per file (benchmarks time this for the police.uk download)."""
     source = SOURCES.get(spec.source)
-    with ThreadPoolExecutor(max_workers=1) as hasher:  # checksums on another core while reading
-        digests = hasher.map(lambda file: sha256_of(file.path), files)
-        table = source.read_files(files, spec).drop(columns="_file", errors="ignore")
-        for file, digest in zip(files, digests, strict=True):
-            file.sha256 = digest
+    table = read_files(source, spec, files).drop(columns="_file", errors="ignore")
     table["_file"] = file_column(files, [f.rows_read for f in files])
     first_fact = len(facts.entries)
     add_read_facts(files, spec, facts, monthly=source.monthly_files)
@@ -101,6 +97,27 @@ def clean_files(
     kept = table["_file"].value_counts()
     for file in files:
         file.rows_kept = int(kept.get(extracts.display_path(file.path), 0))
+    return table
+
+
+def read_files(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> pd.DataFrame:
+    """The files' rows, each file's checksum set: first, where the source's reads are shared
+    (they name the read kept for other plans), else on another core while reading."""
+    if source.shared_reads:
+        try:
+            with ThreadPoolExecutor(max_workers=2) as hasher:
+                digests = list(hasher.map(lambda f: sha256_of(f.path), files))
+        except OSError:
+            pass  # a file that cannot be read: the source's own read says what is wrong with it
+        else:
+            for file, digest in zip(files, digests, strict=True):
+                file.sha256 = digest
+            return shared_reads.read(source, files, spec)
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digests = hasher.map(lambda file: sha256_of(file.path), files)
+        table = source.read_files(files, spec)
+        for file, digest in zip(files, digests, strict=True):
+            file.sha256 = digest
     return table
 
 

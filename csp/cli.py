@@ -7,11 +7,15 @@ import datetime as dt
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from csp import __version__, config, lock, parameters, runlog
+from csp import __version__, config, lock, manifest, parameters, runlog
 from csp.errors import CspError, ParameterError, RunError
-from csp.manifest import Manifest
+
+if TYPE_CHECKING:
+    from csp.batch import BatchRequest, PlanOutcome, Runner, Tally
+
+SCHEDULER_ENV = "CSP_DASK_SCHEDULER"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run one quarter: clean, measure, judge, report")
     run.add_argument(
-        "--plan", required=True, help="plan name (plans/<name>.yml) or path to a plan file"
+        "--plan",
+        required=True,
+        help="plan name (plans/<name>.yml), path to a plan file, or a pattern for many plans: "
+        "'cleveland-*' (quoted)",
     )
     run.add_argument(
         "--year", help="the plan's year: financial, e.g. 2011-12, or calendar, e.g. 2025"
@@ -35,9 +42,23 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="the latest quarter of the plan's years whose months are all in the extracts folder",
     )
-    run.add_argument("--raw-dir", help="folder of extracts (default: the plan's raw_dir)")
+    run.add_argument(
+        "--raw-dir",
+        help="folder of extracts, or a URL fsspec reads (s3://...; copied to data/raw/.mirrors "
+        "first); default: the plan's raw_dir",
+    )
     run.add_argument(
         "--force", action="store_true", help="run even if the last report's inputs are unchanged"
+    )
+    run.add_argument(
+        "--jobs",
+        type=positive_int,
+        help="run the plans on a Dask LocalCluster of N worker processes (many plans: default 1)",
+    )
+    run.add_argument(
+        "--scheduler",
+        help="run the plans on an existing Dask cluster: tcp://HOST:8786 (many plans: default "
+        f"${SCHEDULER_ENV})",
     )
 
     validate = commands.add_parser("validate", help="check a plan file and list its measures")
@@ -68,10 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more: {text!r}")
+    return int(text)
+
+
 def check_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """`csp run` takes --year and --quarter, or --latest: one or the other, a usage error else."""
+    """`csp run` takes --year and --quarter, or --latest: one or the other, a usage error else;
+    --jobs makes a cluster here, --scheduler names one elsewhere: not both."""
     if args.command != "run":
         return
+    if args.jobs is not None and args.scheduler is not None:
+        parser.error("argument --jobs: not allowed with --scheduler (its cluster has its workers)")
     if args.latest and (args.year is not None or args.quarter is not None):
         parser.error("argument --latest: not allowed with --year or --quarter")
     if not args.latest and (args.year is None or args.quarter is None):
@@ -161,8 +191,15 @@ def add_init(commands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Every attempt on a plan that exists is a row of reports/runs.csv (`csp.runlog`), up to date,
-    refused or failed included; a plan name that names no file is a typo, answered, not logged."""
+    """A pattern matching several plans, or --jobs or --scheduler, runs them on Dask
+    (`csp.batch`). Every attempt on a plan that exists is a row of reports/runs.csv (`csp.runlog`),
+    up to date, refused or failed included; a plan name that names no file is a typo, answered,
+    not logged."""
+    plans = config.matching_plans(args.plan)
+    if len(plans) > 1 or args.jobs is not None or args.scheduler is not None:
+        run_many(args, plans)
+        return
+    args.plan = plans[0]
     path = parameters.existing_plan(args.plan)
     with runlog.attempt(path.stem, args.year or "", args.quarter or "") as attempt:
         run_attempt(args, attempt)
@@ -172,6 +209,12 @@ def run_attempt(args: argparse.Namespace, attempt: runlog.Attempt) -> None:
     """Arguments are checked, and an unchanged quarter answered, before the pipeline (papermill,
     pandas) is imported: a typo or a rerun of the same inputs costs no seconds of imports. A rerun
     with nothing to do still clears what a killed run left, unless a run is live."""
+    if config.is_url(args.raw_dir):
+        if not args.latest:
+            parameters.check_run(args.plan, args.year, args.quarter)  # a typo, before copying
+        from csp import mirror  # deferred: fsspec, for extracts at a URL only
+
+        args.raw_dir = str(mirror.local_copy(args.raw_dir))
     if args.latest:
         args.year, args.quarter = latest(args)
         attempt.year, attempt.quarter = args.year, args.quarter
@@ -203,13 +246,81 @@ def extracts_folder(raw_dir: Path) -> None:
         raise RunError(f"no extracts folder at {config.shown(raw_dir)} (give one with --raw-dir)")
 
 
+def run_many(args: argparse.Namespace, plans: list[str]) -> None:
+    """Several plans (or any run given --jobs or --scheduler) on Dask: one plan's failure is
+    reported and the others go on; the exit code says whether any failed."""
+    if args.latest:
+        raise ParameterError("--latest picks one plan's quarter: give --year and --quarter")
+    try:
+        quarter = parameters.parse_quarter(args.quarter)
+    except ValueError as exc:
+        raise ParameterError(str(exc)) from exc
+    scheduler = args.scheduler
+    if scheduler is None and args.jobs is None:
+        scheduler = os.environ.get(SCHEDULER_ENV) or None
+    from csp import batch  # deferred, as for run
+
+    request = batch.BatchRequest(
+        plans=tuple(plans),
+        year=args.year,
+        quarter=quarter,
+        raw_dir=args.raw_dir if config.is_url(args.raw_dir) else raw_folder(args.raw_dir),
+        force=args.force,
+        processed_root=config.PROCESSED_DIR,
+        reports_root=config.REPORTS_DIR,
+    )
+    outcomes = batch.run_plans(request, on_dask(args.jobs or 1, scheduler))
+    print(batch.summary(outcomes))
+    compare_peers(plans, outcomes)
+    failed = [outcome.plan for outcome in outcomes if outcome.outcome == "failed"]
+    if failed:
+        raise RunError(
+            f"{len(failed)} of {len(outcomes)} plans failed ({', '.join(failed)}); "
+            "the others' reports are written"
+        )
+
+
+def compare_peers(plans: list[str], outcomes: list[PlanOutcome]) -> None:
+    """After a run of many plans (`outcomes`, in the order of `plans`) of which one at least ran,
+    the plans with a report compared (`csp.peers`); a plan that failed is left out rather than
+    compared on its last good report."""
+    reported = [(plan, o) for plan, o in zip(plans, outcomes, strict=True) if o.outcome != "failed"]
+    if len(reported) < 2 or all(outcome.outcome != "ran" for outcome in outcomes):
+        return
+    from csp.peers import write_peers  # deferred, as for run: pandas and matplotlib
+
+    first = reported[0][1]
+    names = [plan for plan, _ in reported]
+    try:
+        page = write_peers(names, first.year, first.quarter, config.REPORTS_DIR)
+    except CspError as exc:  # the plans' own reports stand: the comparison says why it is not
+        print(f"csp: the plans were not compared: {exc}", file=sys.stderr)
+        return
+    print(f"csp: {len(names)} plans compared: {config.shown(page)}")
+
+
+def on_dask(jobs: int, scheduler: str | None) -> Runner:
+    """The runner of the plans that need a run (`csp.batch.Runner`): Dask is imported only when
+    a plan is to run, so a rerun with nothing to do starts no cluster."""
+
+    def run_on_dask(request: BatchRequest, tally: Tally) -> None:
+        from csp import cluster  # deferred: dask and papermill
+
+        cluster.run_plans(request, tally, jobs=jobs, scheduler=scheduler)
+
+    return run_on_dask
+
+
+def raw_folder(raw_dir: str | None) -> str | None:
+    """--raw-dir as an absolute path, the same for a worker started elsewhere."""
+    return str(config.resolve(raw_dir)) if raw_dir else None
+
+
 def up_to_date(request: parameters.RunRequest) -> bool:
     """The last report's manifest matches the plan, code and every input file as they are now."""
-    last = Manifest.read(request.report_folder)
-    if last is None or not request.raw_dir.is_dir():
-        return False
-    now = Manifest.of(request.as_dict(), request.plan_file, request.raw_dir, known=last)
-    return now.same_content(last)
+    return manifest.up_to_date(
+        request.as_dict(), request.plan_file, request.raw_dir, request.report_folder
+    )
 
 
 def validate(args: argparse.Namespace) -> None:

@@ -7,7 +7,7 @@ import functools
 import os
 from pathlib import Path
 
-from csp.errors import ParameterError
+from csp.errors import PlanError
 
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
@@ -18,6 +18,28 @@ PROCESSED_DIR = Path(
 ).resolve()
 REPORTS_DIR = Path(os.environ.get("CSP_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def shared_reads_dir() -> Path | None:
+    """Where a read shared by several plans' runs is kept (`csp.shared_reads`): CSP_SHARED_READS_DIR,
+    or data/processed/.shared-reads; set empty, reads are not kept. Read at each call: tests and
+    benchmarks set it after csp is imported, and runs' kernels inherit it."""
+    folder = os.environ.get("CSP_SHARED_READS_DIR")
+    if folder is None:
+        return PROCESSED_DIR / ".shared-reads"
+    return resolve(folder) if folder else None
+
+
+def mirrors_dir() -> Path:
+    """Where extracts at a URL are copied before a run (`csp.mirror`): CSP_MIRROR_DIR, or
+    data/raw/.mirrors (raw data stays with the raw data)."""
+    folder = os.environ.get("CSP_MIRROR_DIR")
+    return resolve(folder) if folder else PROJECT_ROOT / "data" / "raw" / ".mirrors"
+
+
+def is_url(raw_dir: str | Path | None) -> bool:
+    """`--raw-dir` names a URL (s3://bucket/police-uk, file:///srv/extracts), not a folder."""
+    return raw_dir is not None and "://" in str(raw_dir)
 
 
 def resolve(path: str | Path) -> Path:
@@ -40,15 +62,27 @@ def available_plans() -> list[str]:
     return sorted(p.stem for p in PLANS_DIR.glob("*.yml"))
 
 
+def is_pattern(plan: str) -> bool:
+    """Does `--plan` name several plans ('cleveland-*'), rather than one name or path?"""
+    return any(character in plan for character in "*?[")
+
+
 def matching_plans(pattern: str) -> list[str]:
-    """The plans in plans/ whose names match a shell pattern ('cleveland-*'), in name order; a
-    pattern matching none is refused with the plans there are."""
-    plans = available_plans()
-    matched = [name for name in plans if fnmatch.fnmatchcase(name, pattern)]
-    if not matched:
-        known = ", ".join(plans) or "none"
-        raise ParameterError(f"no plan matches {pattern!r} (plans: {known})")
-    return matched
+    """The plans a `--plan` names: a glob over the names in plans/ ('cleveland-*'), or over a
+    folder's plan files ('/srv/plans/*.yml'), sorted; a name or path with no wildcard as it is."""
+    if not is_pattern(pattern):
+        return [pattern]
+    candidate = Path(pattern)
+    if candidate.suffix in {".yml", ".yaml"} or len(candidate.parts) > 1:
+        folder = resolve(candidate.parent)
+        found = sorted(str(p) for p in folder.glob(candidate.name) if p.suffix in {".yml", ".yaml"})
+        known = f"plan files in {folder}"
+    else:
+        found = fnmatch.filter(available_plans(), pattern)
+        known = f"known plans: {', '.join(available_plans()) or 'none'}"
+    if not found:
+        raise PlanError(pattern, "plan", f"no plan matches the pattern ({known})")
+    return found
 
 
 @functools.lru_cache(maxsize=4096)

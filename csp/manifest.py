@@ -29,6 +29,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+# Checksums this process has worked out, by path, size and time: a process that runs many plans on
+# one extracts folder (a Dask worker of a national run) hashes each file once, not once a plan.
+_CHECKSUMS: dict[tuple[str, int, int], str] = {}
+
+
+def checksum(path: Path, stat: os.stat_result) -> str:
+    """The file's SHA-256, worked out once in this process while its size and time are unchanged."""
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _CHECKSUMS:
+        _CHECKSUMS[key] = sha256_of(path)
+    return _CHECKSUMS[key]
+
+
 def code_fingerprint() -> str:
     """One checksum of the code that makes a report: any edit to it reruns every quarter."""
     digest = hashlib.sha256(__version__.encode())
@@ -52,8 +65,8 @@ def input_files(raw_dir: Path, known: dict[str, list] | None = None) -> dict[str
             key = path.relative_to(raw_dir).as_posix()
             before = known.get(key)
             same = before is not None and before[:2] == [stat.st_size, stat.st_mtime_ns]
-            checksum = before[2] if same else sha256_of(path)
-            files[key] = [stat.st_size, stat.st_mtime_ns, checksum]
+            digest = before[2] if same else checksum(path, stat)
+            files[key] = [stat.st_size, stat.st_mtime_ns, digest]
     return dict(sorted(files.items()))
 
 
@@ -100,3 +113,14 @@ class Manifest:
             return cls(**data)
         except (ValueError, TypeError):
             return None
+
+
+def up_to_date(
+    parameters: dict[str, object], plan_file: Path, raw_dir: Path, report_folder: Path
+) -> bool:
+    """The last report's manifest matches the plan, code and every input file as they are now."""
+    last = Manifest.read(report_folder)
+    if last is None or not raw_dir.is_dir():
+        return False
+    now = Manifest.of(parameters, plan_file, raw_dir, known=last)
+    return now.same_content(last)

@@ -20,6 +20,8 @@ from csp import config
 _KEY_DIR = tempfile.mkdtemp(prefix="csp-test-key-")
 atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
 os.environ["CSP_KEY_FILE"] = str(Path(_KEY_DIR) / "pseudonym.key")
+# Nor the project's kept police.uk reads (csp.shared_reads): the session's own, beside the key.
+os.environ["CSP_SHARED_READS_DIR"] = str(Path(_KEY_DIR) / "shared-reads")
 
 
 @pytest.fixture(autouse=True)

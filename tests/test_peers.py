@@ -17,7 +17,7 @@ import yaml
 from scipy.stats import binom
 
 from csp import cli, config, funnel, index, peers, scaffold, workbook
-from csp.errors import ParameterError, PeersError
+from csp.errors import PeersError, PlanError
 from csp.processed import RunFolder
 from csp.runs import QuarterRun
 from csp.steps import clean as clean_step
@@ -384,7 +384,7 @@ def test_matching_plans_takes_a_pattern_and_names_the_plans_when_none_match(
     assert config.matching_plans("t-*") == sorted(AREAS)
     assert config.matching_plans("t-[ns]*") == ["t-north", "t-south"]
     assert config.matching_plans("t-east") == ["t-east"]
-    with pytest.raises(ParameterError, match=r"no plan matches 'cleveland-\*' \(plans: t-central"):
+    with pytest.raises(PlanError, match=r"no plan matches the pattern \(known plans: t-central"):
         config.matching_plans("cleveland-*")
 
 

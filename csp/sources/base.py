@@ -37,6 +37,9 @@ class Source(ABC):
     monthly_files: ClassVar[bool] = False  # one file per month: the report shows month by month
     # Published open data: its values (streets, LSOA names) may be shown in reports as they are.
     public_values: ClassVar[bool] = False
+    # Its reading depends on the files alone, never on the plan, and its values are public: one
+    # read serves every plan of the same files, kept on disk for them (`csp.shared_reads`).
+    shared_reads: ClassVar[bool] = False
 
     @abstractmethod
     def expected_files(

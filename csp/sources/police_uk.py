@@ -120,6 +120,7 @@ class PoliceUkSource(Source):
     options_model = PoliceUkOptions
     monthly_files = True
     public_values = True  # police.uk publishes every value, anonymised to street and LSOA level
+    shared_reads = True  # a force's partnerships read the same files: read once for all of them
 
     def expected_files(
         self,
@@ -369,8 +370,12 @@ def _codes(rows: pd.DataFrame) -> pd.Series:
 
 
 def _areas(outside: pd.DataFrame) -> pd.Series:
-    """Per file, the areas of its rows outside the plan's LSOAs with counts: 'Camden (2); ...'."""
-    area = outside["lsoa_name"].astype(object).str.rsplit(" ", n=1).str[0]
+    """Per file, the areas of its rows outside the plan's LSOAs with counts: 'Camden (2); ...'.
+
+    Each LSOA name is cut to its area once: a partnership's plan has most of its force's rows
+    outside it, and cutting each row's name took most of cleaning."""
+    area = _per_row(outside["lsoa_name"], lambda names: names.str.rsplit(" ", n=1).str[0])
+    area = area.astype(object)
     files = outside[FILE].astype(object)
     counts = pd.DataFrame({"file": files, "area": area}).value_counts().sort_index()
     text = counts.index.get_level_values("area") + " (" + counts.astype(str).to_numpy() + ")"
