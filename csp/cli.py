@@ -26,6 +26,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"csp {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
+    add_run(commands)
+    validate = commands.add_parser("validate", help="check a plan file and list its measures")
+    validate.add_argument("--plan", required=True)
+
+    commands.add_parser("plans", help="list the plans in plans/")
+    add_init(commands)
+    add_schedule(commands)
+
+    peers = commands.add_parser(
+        "peers",
+        help="compare partnerships: funnel plots of one quarter's reports of several plans",
+        description="Write reports/peers/YEAR/QN/peers.csv and peers.html from the reports of "
+        "the plans matching PATTERN (each run first with csp run).",
+    )
+    peers.add_argument(
+        "--plan",
+        required=True,
+        metavar="PATTERN",
+        help="a plan's name, or a pattern over the names in plans/: 'cleveland-*'",
+    )
+    peers.add_argument("--year", required=True, help="the plans' year: 2011-12, or 2025")
+    peers.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
+    peers.add_argument("--reports-dir", help="reports folder (default: reports/)")
+
+    index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
+    index.add_argument("--reports-dir", help="reports folder (default: reports/)")
+    return parser
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more: {text!r}")
+    return int(text)
+
+
+def add_run(commands: argparse._SubParsersAction) -> None:
+    """`csp run`: one plan's quarter, or many plans' on Dask."""
     run = commands.add_parser("run", help="run one quarter: clean, measure, judge, report")
     run.add_argument(
         "--plan",
@@ -60,39 +97,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="run the plans on an existing Dask cluster: tcp://HOST:8786 (many plans: default "
         f"${SCHEDULER_ENV})",
     )
-
-    validate = commands.add_parser("validate", help="check a plan file and list its measures")
-    validate.add_argument("--plan", required=True)
-
-    commands.add_parser("plans", help="list the plans in plans/")
-    add_init(commands)
-    add_schedule(commands)
-
-    peers = commands.add_parser(
-        "peers",
-        help="compare partnerships: funnel plots of one quarter's reports of several plans",
-        description="Write reports/peers/YEAR/QN/peers.csv and peers.html from the reports of "
-        "the plans matching PATTERN (each run first with csp run).",
-    )
-    peers.add_argument(
-        "--plan",
-        required=True,
-        metavar="PATTERN",
-        help="a plan's name, or a pattern over the names in plans/: 'cleveland-*'",
-    )
-    peers.add_argument("--year", required=True, help="the plans' year: 2011-12, or 2025")
-    peers.add_argument("--quarter", required=True, help="quarter: 1-4 or Q1-Q4")
-    peers.add_argument("--reports-dir", help="reports folder (default: reports/)")
-
-    index = commands.add_parser("index", help="rebuild reports/index.html from the reports on disk")
-    index.add_argument("--reports-dir", help="reports folder (default: reports/)")
-    return parser
-
-
-def positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more: {text!r}")
-    return int(text)
 
 
 def check_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 import yaml
 from shared_data import shared_path
@@ -109,10 +110,25 @@ def test_init_writes_the_four_plans_and_the_run_takes_them_all(cleveland: Simple
     done = [line for line in cleveland.printed if " plans done" in line]
     assert [line.split(" plans done")[0] for line in done] == [f"csp: {k}/4" for k in (1, 2, 3, 4)]
     assert "left" in done[1] and done[-1].startswith("csp: 4/4 plans done in ")
-    table = cleveland.printed[-6:]
+    header = next(i for i, line in enumerate(cleveland.printed) if line.startswith("plan "))
+    table = cleveland.printed[header : header + 6]
     assert table[0].split() == ["plan", "outcome", "seconds", "report", "or", "reason"]
     assert [row.split()[:2] for row in table[1:5]] == [[plan, "ran"] for plan in PLANS]
     assert table[-1] == "csp: 4 ran, 0 up to date, 0 failed"
+    assert cleveland.printed[-1].startswith("csp: 4 plans compared: ")
+
+
+def test_the_run_compares_the_plans_and_logs_each(cleveland: SimpleNamespace) -> None:
+    """At its end the run compares the four (no measure can be, in Q2: each says why) and the
+    run log has a row per plan."""
+    reports = cleveland.root / "many" / "reports"
+    peers = pd.read_csv(reports / "peers" / YEAR / f"Q{QUARTER}" / "peers.csv", dtype=str)
+    assert sorted(set(peers["plan"])) == PLANS
+    assert set(peers["flag"]) == {"not compared"}
+    assert peers["reason"].str.contains("May 2024").all()
+    log = pd.read_csv(reports / "runs.csv", dtype=str)
+    assert sorted(log["plan"]) == PLANS
+    assert set(log["outcome"]) == {"ran"} and set(log["quarter"]) == {QUARTER}
 
 
 def test_each_plan_reports_as_a_single_plan_run_does(
