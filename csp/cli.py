@@ -115,13 +115,21 @@ def check_choice(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
 def latest(args: argparse.Namespace) -> tuple[str, int]:
     """The quarter --latest picks, printed. The plan and its sources are needed to choose (pandas
     comes with them); the pipeline is still imported only after the choice."""
-    parameters.existing_plan(args.plan)
+    year, quarter, label = latest_for(args.plan, args.raw_dir)
+    print(f"csp: latest quarter with all its months: {year} {label}")
+    return year, quarter
+
+
+def latest_for(plan_name: str, raw: str | None) -> tuple[str, int, str]:
+    """A plan's latest quarter whose months are all in its extracts folder: year, quarter and the
+    quarter's label; RunError when no quarter of the plan's years is."""
+    parameters.existing_plan(plan_name)
     from csp.latest import latest_quarter  # deferred, as for run
     from csp.periods import quarter_label
     from csp.plan import load_plan
 
-    plan = load_plan(args.plan)
-    raw_dir = config.resolve(args.raw_dir) if args.raw_dir else plan.raw_dir
+    plan = load_plan(plan_name)
+    raw_dir = config.resolve(raw) if raw else plan.raw_dir
     extracts_folder(raw_dir)
     found = latest_quarter(plan, raw_dir)
     if found is None:
@@ -131,8 +139,7 @@ def latest(args: argparse.Namespace) -> tuple[str, int]:
             f"{config.shown(raw_dir)}"
         )
     year, quarter = found
-    print(f"csp: latest quarter with all its months: {year} {quarter_label(year, quarter)}")
-    return str(year), quarter
+    return str(year), quarter, quarter_label(year, quarter)
 
 
 SCHEDULE_PARTS = ["cron", "service", "timer"]  # csp.schedule.PARTS, named here for --help
@@ -252,13 +259,56 @@ def extracts_folder(raw_dir: Path) -> None:
 
 def run_many(args: argparse.Namespace, plans: list[str]) -> None:
     """Several plans (or any run given --jobs or --scheduler) on Dask: one plan's failure is
-    reported and the others go on; the exit code says whether any failed."""
+    reported and the others go on; the exit code says whether any failed. With --latest each plan
+    runs its own latest quarter (plans on the same quarter together, and compared together)."""
+    if args.latest and config.is_url(args.raw_dir):
+        raise ParameterError("--latest for many plans reads a local --raw-dir, not a URL")
     if args.latest:
-        raise ParameterError("--latest picks one plan's quarter: give --year and --quarter")
-    try:
-        quarter = parameters.parse_quarter(args.quarter)
-    except ValueError as exc:
-        raise ParameterError(str(exc)) from exc
+        quarters, failed = latest_quarters(plans, args.raw_dir)
+    else:
+        try:
+            quarters = {(args.year, parameters.parse_quarter(args.quarter)): plans}
+        except ValueError as exc:
+            raise ParameterError(str(exc)) from exc
+        failed = []
+    for (year, quarter), members in quarters.items():
+        outcomes = run_batch(args, members, year, quarter)
+        compare_peers(members, outcomes)
+        failed += [outcome.plan for outcome in outcomes if outcome.outcome == "failed"]
+    if failed:
+        raise RunError(
+            f"{len(failed)} of {len(plans)} plans failed ({', '.join(failed)}); "
+            "the others' reports are written"
+        )
+
+
+def latest_quarters(
+    plans: list[str], raw: str | None
+) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
+    """Each plan's latest quarter, the plans grouped by it; a plan with none ready is said, logged
+    as refused (`csp.runlog`) and counted as failed, and the others go on."""
+    quarters: dict[tuple[str, int], list[str]] = {}
+    refused: list[str] = []
+    for plan in plans:
+        try:
+            year, quarter, label = latest_for(plan, raw)
+        except CspError as exc:
+            name = Path(plan).stem
+            print(f"csp: {name}: {exc}", file=sys.stderr)
+            runlog.record_quietly(
+                runlog.Attempt(name, outcome=runlog.REFUSED, detail=str(exc)), 0.0
+            )
+            refused.append(name)
+            continue
+        print(f"csp: {Path(plan).stem}: latest quarter with all its months: {year} {label}")
+        quarters.setdefault((year, quarter), []).append(plan)
+    return quarters, refused
+
+
+def run_batch(
+    args: argparse.Namespace, plans: list[str], year: str, quarter: int
+) -> list[PlanOutcome]:
+    """One quarter of `plans` on Dask (a LocalCluster of --jobs workers, or --scheduler)."""
     scheduler = args.scheduler
     if scheduler is None and args.jobs is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
@@ -266,7 +316,7 @@ def run_many(args: argparse.Namespace, plans: list[str]) -> None:
 
     request = batch.BatchRequest(
         plans=tuple(plans),
-        year=args.year,
+        year=year,
         quarter=quarter,
         raw_dir=args.raw_dir if config.is_url(args.raw_dir) else raw_folder(args.raw_dir),
         force=args.force,
@@ -275,13 +325,7 @@ def run_many(args: argparse.Namespace, plans: list[str]) -> None:
     )
     outcomes = batch.run_plans(request, on_dask(args.jobs or 1, scheduler))
     print(batch.summary(outcomes))
-    compare_peers(plans, outcomes)
-    failed = [outcome.plan for outcome in outcomes if outcome.outcome == "failed"]
-    if failed:
-        raise RunError(
-            f"{len(failed)} of {len(outcomes)} plans failed ({', '.join(failed)}); "
-            "the others' reports are written"
-        )
+    return outcomes
 
 
 def compare_peers(plans: list[str], outcomes: list[PlanOutcome]) -> None:

@@ -341,7 +341,8 @@ def test_the_time_left_is_the_mean_run_shared_between_the_workers(tmp_path: Path
     assert lines[2] == "csp: 3/5 plans done, about 20 s left (c failed in 30.0 s)"
 
 
-def test_the_summary_gives_each_plans_report_or_reason() -> None:
+def test_the_summary_gives_each_plans_report_or_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(config, "REPORTS_DIR", config.PROJECT_ROOT / "reports")
     table = batch.summary(
         [
             outcome("north", "ran", 8.04, str(config.REPORTS_DIR / "north" / "dashboard.html")),
@@ -365,3 +366,30 @@ def test_a_scheduler_that_does_not_answer_is_named(monkeypatch: pytest.MonkeyPat
         cluster.cluster_client(1, "tcp://127.0.0.1:9"),
     ):
         pass
+
+
+def test_latest_for_many_plans_runs_each_plan_on_its_own_latest_quarter(
+    cleveland: SimpleNamespace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`csp schedule` prints `csp run --plan PATTERN --latest`: each plan's latest quarter is
+    chosen from its files (Cleveland's download has all of 2025: Q4), plans on one quarter run
+    together, and a plan with no quarter ready is refused in the run log while the others go on."""
+    future = tmp_path / "cleveland-future.yml"
+    text = cleveland.plans[0].read_text(encoding="utf-8")
+    future.write_text(text.replace('years: ["2024", "2025"]', 'years: ["2031"]'), encoding="utf-8")
+    batches: list[tuple[list[str], str, int]] = []
+
+    def run_batch(args: object, plans: list[str], year: str, quarter: int) -> list[PlanOutcome]:
+        batches.append(([Path(p).stem for p in plans], year, quarter))
+        return [PlanOutcome(Path(p).stem, year, quarter, "up_to_date", 0.1) for p in plans]
+
+    monkeypatch.setattr(cli, "run_batch", run_batch)
+    monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
+    plans = [*map(str, cleveland.plans), str(future)]
+    args = ["run", "--plan", str(tmp_path.parent / "*" / "cleveland-*.yml"), "--latest"]
+    monkeypatch.setattr(config, "matching_plans", lambda pattern: plans)
+    assert cli.main([*args, "--raw-dir", str(cleveland.raw), "--jobs", "2"]) == 1
+    assert batches == [(PLANS, "2025", 4)]
+    log = pd.read_csv(tmp_path / "reports" / "runs.csv", dtype=str)
+    assert list(log["plan"]) == ["cleveland-future"] and list(log["outcome"]) == ["refused"]
+    assert "years (2031) has all its months in" in log["detail"][0]
