@@ -174,9 +174,15 @@ class WarmKernel:
         if reply["content"].get("status") != "ok":
             raise RunError("the notebook kernel could not clear its variables between steps")
 
-    def stop(self) -> None:
-        """Stop the kernel now (once its steps are done); leaving the context stops it anyway."""
+    def stop(self, *, interrupted: bool = False) -> None:
+        """Stop the kernel now (once its steps are done); leaving the context stops it anyway.
+
+        A kernel never handed to a step (the run stopped first) is let finish its preload unless
+        the run was interrupted: its client's channels are then all up, and stopping them does
+        not race their threads' start (a heartbeat thread found its context gone)."""
         if self.client is not None:
+            if not interrupted:
+                _wait_for_reply(self.client, self._preload, PRELOAD_TIMEOUT)
             self.client.stop_channels()
             self.client = None
         if self.manager is not None:
@@ -190,7 +196,8 @@ class WarmKernel:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self.stop()  # a cell may still run after an interrupt: stopped at once
+        # A cell may still run after an interrupt: stopped at once.
+        self.stop(interrupted=kind is not None and issubclass(kind, KeyboardInterrupt))
         if self._previous_path is None:
             os.environ.pop("JUPYTER_PATH", None)
         else:
