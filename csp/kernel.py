@@ -12,6 +12,8 @@ Only jupyter_client is imported here, which is cheap; papermill, nbformat and nb
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import json
 import os
 import queue
@@ -38,11 +40,23 @@ DASHBOARD_PRELOAD = "import IPython.display, csp.steps.render"
 # pandas, scipy and matplotlib; `Out` is emptied too, so no result of a step outlives it.
 RESET = (
     "(lambda ip: (ip.history_manager.output_hist.clear(), "
-    "[ip.user_ns.pop(name) for name in [n for n in ip.user_ns if n not in ip.user_ns_hidden]]))"
+    "[ip.user_ns.pop(name) for name in [n for n in ip.user_ns if n not in ip.user_ns_hidden]], "
+    "__import__('csp.kernel', fromlist=['kernel']).release_memory()))"
     "(get_ipython())"
 )
 RESET_TIMEOUT = 60.0
 PRELOAD_TIMEOUT = 120.0
+
+
+def release_memory() -> None:
+    """In a kernel, once a step's variables are gone: the memory they held given back to the OS.
+    Arrow's pool and glibc's heap keep what was freed for reuse, so the data kernel kept the
+    peak of cleaning a force's million rows through the measures beside the dashboard's kernel."""
+    arrow = sys.modules.get("pyarrow")
+    if arrow is not None:
+        arrow.default_memory_pool().release_unused()
+    with contextlib.suppress(AttributeError, OSError):  # no glibc (macOS): nothing to trim
+        ctypes.CDLL(None).malloc_trim(0)
 
 
 def kernel_spec(folder: Path) -> None:

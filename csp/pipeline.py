@@ -38,6 +38,10 @@ STEPS = (
     ("03_dashboard", "dashboard", "dashboard"),
 )
 PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
+# Below this much in the extracts folder, the dashboard's kernel warms from the first step on (on
+# the core the run's own process leaves idle), so its imports are done by the time it is needed;
+# above it, it starts once cleaning, the run's memory peak, is over (a force's million rows).
+SMALL_EXTRACTS_BYTES = 64 * 2**20
 
 
 def run_quarter(
@@ -94,7 +98,8 @@ def _run_locked(
     progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
     try:
         inputs = run_manifest(run, report_final)
-        execute_steps(parameters, report_stage, progress, kernel)
+        small = sum(size for size, *_ in inputs.inputs.values()) < SMALL_EXTRACTS_BYTES
+        execute_steps(parameters, report_stage, progress, kernel, warm_ahead=2 if small else 1)
         write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)
         inputs.write(report_stage)
     except StepFailed as failure:
@@ -138,18 +143,20 @@ def execute_steps(
     report_stage: Path,
     progress: Callable[[str], None],
     kernel: WarmKernel | None = None,
+    *,
+    warm_ahead: int = 1,
 ) -> None:
     """The three notebooks in turn, each executed into the staging report folder: cleaning and
     measures in the data kernel (the caller's, already warming, or a new one), the dashboard in a
-    kernel of its own, started as the step before it begins, so that it imports matplotlib while
-    the measures are worked out (on the second core) and after cleaning, the run's memory peak."""
+    kernel of its own, started `warm_ahead` steps before its own, so that it imports matplotlib on
+    the second core while the data kernel works (see SMALL_EXTRACTS_BYTES)."""
     with ExitStack() as stack:
         kernels = {"data": kernel} if kernel else {}
         used: set[str] = set()
         for number, (step, label, role) in enumerate(STEPS, start=1):
             step_started = time.perf_counter()
             progress(f"  [{number}/{len(STEPS)}] {label} ({step}.ipynb) ...")
-            for upcoming in [s[2] for s in STEPS[number - 1 : number + 1]]:
+            for upcoming in [s[2] for s in STEPS[number - 1 : number + warm_ahead]]:
                 if upcoming not in kernels:
                     warm = WarmKernel(config.PROJECT_ROOT, PRELOADS[upcoming])
                     kernels[upcoming] = stack.enter_context(warm)
