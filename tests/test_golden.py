@@ -1,7 +1,10 @@
 """Behaviour held across the engine's reshaping: statuses.csv equals what main gave before it,
 column by column (tests/golden/, written by the engine at commit 2af7108).
 
-Only measures added since (C11, the rate measure) and columns added since may differ.
+Only measures added since (C11, the rate measure) and columns added since may differ. One input
+changed since: the sample's availability.csv says no perception survey was carried out in 2011-12
+(as the seed's "No consultation carried out YTD."), so measure 1.2's reason quotes it rather than
+saying the extract is missing; the golden files were edited for that reason alone.
 """
 
 from __future__ import annotations
