@@ -19,7 +19,8 @@ from pathlib import Path
 from csp import config, lock, manifest, parameters, runlog
 from csp.errors import CspError
 
-OUTCOMES = ("ran", "up_to_date", "failed")
+# What a plan of a batch can come to: the run log's words (`csp.runlog`), a refusal counted as failed.
+OUTCOMES = (runlog.RAN, runlog.UP_TO_DATE, runlog.FAILED)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,7 @@ class PlanOutcome:
 def failure(plan: str, request: BatchRequest, reason: str, seconds: float = 0.0) -> PlanOutcome:
     """A plan that failed, named as its file is (before its plan could be read)."""
     return PlanOutcome(
-        Path(plan).stem, request.year, request.quarter, "failed", round(seconds, 1), "", reason
+        Path(plan).stem, request.year, request.quarter, runlog.FAILED, round(seconds, 1), "", reason
     )
 
 
@@ -82,7 +83,7 @@ def answered_without_running(plan: str, request: BatchRequest) -> PlanOutcome | 
     seconds = round(time.perf_counter() - started, 1)
     dashboard = str(report / "dashboard.html")
     return PlanOutcome(
-        checked.plan, checked.year, checked.quarter, "up_to_date", seconds, dashboard
+        checked.plan, checked.year, checked.quarter, runlog.UP_TO_DATE, seconds, dashboard
     )
 
 
@@ -112,7 +113,7 @@ class Tally:
         left is the plans left at the mean time of a run so far, shared between the workers."""
         done = len(self.outcomes)
         what = f"{outcome.plan} {outcome.outcome.replace('_', ' ')}"
-        if outcome.outcome != "up_to_date":
+        if outcome.outcome != runlog.UP_TO_DATE:
             what += f" in {outcome.seconds:.1f} s"
         if done == self.total:
             elapsed = time.perf_counter() - self.started
@@ -160,7 +161,7 @@ def summary(outcomes: list[PlanOutcome]) -> str:
                 outcome.plan,
                 outcome.outcome.replace("_", " "),
                 f"{outcome.seconds:.1f}",
-                outcome.reason if outcome.outcome == "failed" else shown,
+                outcome.reason if outcome.outcome == runlog.FAILED else shown,
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

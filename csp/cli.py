@@ -274,7 +274,7 @@ def run_many(args: argparse.Namespace, plans: list[str]) -> None:
     for (year, quarter), members in quarters.items():
         outcomes = run_batch(args, members, year, quarter)
         compare_peers(members, outcomes)
-        failed += [outcome.plan for outcome in outcomes if outcome.outcome == "failed"]
+        failed += [outcome.plan for outcome in outcomes if outcome.outcome == runlog.FAILED]
     if failed:
         raise RunError(
             f"{len(failed)} of {len(plans)} plans failed ({', '.join(failed)}); "
@@ -332,8 +332,10 @@ def compare_peers(plans: list[str], outcomes: list[PlanOutcome]) -> None:
     """After a run of many plans (`outcomes`, in the order of `plans`) of which one at least ran,
     the plans with a report compared (`csp.peers`); a plan that failed is left out rather than
     compared on its last good report."""
-    reported = [(plan, o) for plan, o in zip(plans, outcomes, strict=True) if o.outcome != "failed"]
-    if len(reported) < 2 or all(outcome.outcome != "ran" for outcome in outcomes):
+    reported = [
+        (plan, o) for plan, o in zip(plans, outcomes, strict=True) if o.outcome != runlog.FAILED
+    ]
+    if len(reported) < 2 or all(outcome.outcome != runlog.RAN for outcome in outcomes):
         return
     from csp.peers import write_peers  # deferred, as for run: pandas and matplotlib
 

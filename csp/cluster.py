@@ -23,7 +23,7 @@ from pathlib import Path
 
 from distributed import Client, Future, LocalCluster, as_completed
 
-from csp import config, index, lock, mirror, parameters, pipeline
+from csp import config, index, lock, mirror, parameters, pipeline, runlog
 from csp.batch import BatchRequest, PlanOutcome, Tally, answered_without_running, failure
 from csp.errors import CspError, RunError
 from csp.kernel import WarmKernel
@@ -68,7 +68,7 @@ def _run(plan: str, request: BatchRequest) -> PlanOutcome:
             progress=_quiet,
             kernel=kernel,
         )
-    return PlanOutcome(checked.plan, checked.year, checked.quarter, "ran", 0.0, str(dashboard))
+    return PlanOutcome(checked.plan, checked.year, checked.quarter, runlog.RAN, 0.0, str(dashboard))
 
 
 def _quiet(message: str) -> None:
@@ -95,7 +95,7 @@ def run_plans(
         }
         for future in as_completed(futures):
             tally.add(futures[future], _outcome(future, futures[future], request, tally.started))
-    if any(outcome.outcome == "ran" for outcome in tally.outcomes.values()):
+    if any(outcome.outcome == runlog.RAN for outcome in tally.outcomes.values()):
         index.build_index(request.reports_root)  # again: runs finishing together each wrote it
 
 

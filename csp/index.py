@@ -33,8 +33,23 @@ def write_run_record(folder: Path, record: dict[str, object]) -> Path:
     return path
 
 
+class QuarterLabels:
+    """What the index shows of an entry's `year` and `quarter` (reports and comparisons alike)."""
+
+    year: str
+    quarter: int
+
+    @property
+    def year_label(self) -> str:
+        return year_label(self.year)
+
+    @property
+    def quarter_label(self) -> str:
+        return quarter_text(self.year, self.quarter)
+
+
 @dataclass(frozen=True)
-class ReportEntry:
+class ReportEntry(QuarterLabels):
     plan: str
     partnership: str
     year: str
@@ -43,17 +58,9 @@ class ReportEntry:
     link: str
     counts: dict[str, int]
 
-    @property
-    def year_label(self) -> str:
-        return year_label(self.year)
-
-    @property
-    def quarter_label(self) -> str:
-        return quarter_text(self.year, self.quarter)
-
 
 @dataclass(frozen=True)
-class PeersEntry:
+class PeersEntry(QuarterLabels):
     """A comparison of partnerships: its quarter, the page and how many plans it compares."""
 
     year: str
@@ -61,14 +68,6 @@ class PeersEntry:
     link: str
     plans: int
     measures: int  # compared: with a funnel
-
-    @property
-    def year_label(self) -> str:
-        return year_label(self.year)
-
-    @property
-    def quarter_label(self) -> str:
-        return quarter_text(self.year, self.quarter)
 
 
 def _plan_year(year: str) -> PlanYear | None:

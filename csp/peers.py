@@ -30,8 +30,8 @@ from csp.html import TEMPLATES
 from csp.kinds import EventCounts
 from csp.periods import month_label, quarter_label, year_of_folder
 from csp.plan import Measure, Plan, load_plan
+from csp.spreadsheet import neutralised
 from csp.status import NO_DATA
-from csp.workbook import neutralised
 
 NOT_COMPARED = index.PEERS_NOT_COMPARED
 STATUS_COLUMNS = ("measure_id", "quarter", "status", "actual", "baseline", "reason")

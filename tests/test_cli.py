@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from calendar_plan import CALENDAR_PLAN, NoKernel, write_calendar_plan
 
 import csp
 from csp import cli, config, kernel, pipeline
@@ -178,55 +179,17 @@ def test_run_with_a_mistyped_year_or_quarter_is_one_line(
 
 # calendar-year plans and --latest ------------------------------------------------------------------
 
-CALENDAR_PLAN = """\
-plan: calendar-cli
-year_start: january
-years: ["2024", "2025"]
-wards: [Hardwick]
-extracts:
-  notices:
-    file: notices.csv
-    id: ref
-    date: issued
-    columns:
-      ref: {header: Ref, type: id}
-      issued: {header: Date Issued, type: date}
-themes:
-  - theme: T
-    measures:
-      - id: "1.1"
-        title: Reduce notices
-        direction: reduce
-        target: baseline
-        metric: {kind: count, sources: [notices]}
-"""
-
 
 @pytest.fixture
 def calendar_plan(tmp_path: Path) -> Path:
     """A calendar-year plan whose extracts are there for 2024 Q1 to 2025 Q3."""
-    path = tmp_path / "calendar-cli.yml"
-    path.write_text(CALENDAR_PLAN, encoding="utf-8")
-    for year, quarters in (("2024", (1, 2, 3, 4)), ("2025", (1, 2, 3))):
-        for quarter in quarters:
-            folder = tmp_path / "raw" / year / f"Q{quarter}"
-            folder.mkdir(parents=True)
-            (folder / "notices.csv").write_text("Ref,Date Issued\n", encoding="utf-8")
-    return path
+    return write_calendar_plan(tmp_path, "calendar-cli")
 
 
 @pytest.fixture
 def runs(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
     """What `csp run` asked the pipeline for; no kernel is started, no notebook run."""
     calls: list[tuple[object, ...]] = []
-
-    class NoKernel:
-        def __init__(self, *args: object) -> None: ...
-
-        def __enter__(self) -> NoKernel:
-            return self
-
-        def __exit__(self, *exc: object) -> None: ...
 
     def run_quarter(plan: str, year: str, quarter: int | str, **kwargs: object) -> Path:
         calls.append((plan, year, quarter))
@@ -301,7 +264,10 @@ def test_run_refuses_an_unknown_year_start_before_the_engine(
     calendar_plan: Path, capsys: Captured, runs: list[tuple[object, ...]]
 ) -> None:
     calendar_plan.write_text(
-        CALENDAR_PLAN.replace("year_start: january", "year_start: july"), encoding="utf-8"
+        CALENDAR_PLAN.format(name="calendar-cli").replace(
+            "year_start: january", "year_start: july"
+        ),
+        encoding="utf-8",
     )
     argv = ["run", "--plan", str(calendar_plan), "--year", "2025", "--quarter", "1"]
     assert cli.main(argv) == 1

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from calendar_plan import NoKernel, write_calendar_plan
 from shared_data import shared_path
 
 from csp import cli, config, kernel, lock, pipeline, runlog
@@ -171,51 +172,14 @@ def test_a_log_that_cannot_be_written_changes_nothing_but_a_warning(
 
 # `csp run` ----------------------------------------------------------------------------------------
 
-CALENDAR_PLAN = """\
-plan: logged
-year_start: january
-years: ["2024", "2025"]
-wards: [Hardwick]
-extracts:
-  notices:
-    file: notices.csv
-    id: ref
-    date: issued
-    columns:
-      ref: {header: Ref, type: id}
-      issued: {header: Date Issued, type: date}
-themes:
-  - theme: T
-    measures:
-      - id: "1.1"
-        title: Reduce notices
-        direction: reduce
-        target: baseline
-        metric: {kind: count, sources: [notices]}
-"""
-
 
 @pytest.fixture
 def logged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
     """A calendar-year plan with extracts for 2024 Q1 to 2025 Q3, and `csp run` with a pipeline
     that records what it was asked (or raises what a test sets)."""
-    plan = tmp_path / "logged.yml"
-    plan.write_text(CALENDAR_PLAN, encoding="utf-8")
-    for year, quarters in (("2024", (1, 2, 3, 4)), ("2025", (1, 2, 3))):
-        for quarter in quarters:
-            folder = tmp_path / "raw" / year / f"Q{quarter}"
-            folder.mkdir(parents=True)
-            (folder / "notices.csv").write_text("Ref,Date Issued\n", encoding="utf-8")
+    plan = write_calendar_plan(tmp_path, "logged")
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
     state = SimpleNamespace(plan=plan, raw=tmp_path / "raw", runs=[], fails=None)
-
-    class NoKernel:
-        def __init__(self, *args: object) -> None: ...
-
-        def __enter__(self) -> NoKernel:
-            return self
-
-        def __exit__(self, *exc: object) -> None: ...
 
     def run_quarter(plan: str, year: str, quarter: int | str, **kwargs: object) -> Path:
         state.runs.append((year, quarter))
