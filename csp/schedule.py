@@ -13,7 +13,6 @@ variables in arguments (`%%`, `$$`), and takes WorkingDirectory= unquoted.
 from __future__ import annotations
 
 import datetime as dt
-import fnmatch
 import os
 import re
 import shlex
@@ -24,7 +23,7 @@ from pathlib import Path
 from croniter import croniter
 
 from csp import config, parameters
-from csp.errors import ParameterError
+from csp.errors import CspError, ParameterError
 
 DEFAULT_AT = "06:30"
 # What a scheduled run must see as this shell's csp sees it: the project, its outputs, the key.
@@ -101,16 +100,23 @@ def parse_at(text: str) -> tuple[int, int]:
 
 
 def plans_argument(text: str) -> str:
-    """A plan file as an absolute path (the run starts elsewhere), or a name or pattern that names
-    at least one plan in plans/."""
-    if Path(text).suffix in {".yml", ".yaml"}:
-        return str(parameters.existing_plan(text))
-    known = config.available_plans()
-    if not fnmatch.filter(known, text):
+    """A plan file, or a pattern over a folder's plan files, as an absolute path (the run starts
+    elsewhere); or a name or pattern that names at least one plan in plans/. Patterns are matched
+    as `csp run` matches them (`config.matching_plans`)."""
+    path = Path(text)
+    if path.suffix in {".yml", ".yaml"} or (config.is_pattern(text) and len(path.parts) > 1):
+        if not config.is_pattern(text):
+            return str(parameters.existing_plan(text))
+        config.matching_plans(text)  # refuses a pattern naming no plan file
+        return str(config.resolve(path.parent) / path.name)
+    try:
+        config.matching_plans(text) if config.is_pattern(text) else parameters.existing_plan(text)
+    except CspError:
+        known = config.available_plans()
         raise ParameterError(
             f"no plan in {config.shown(config.PLANS_DIR)} matches '{text}' "
             f"(known plans: {', '.join(known) or 'none'})"
-        )
+        ) from None
     return text
 
 

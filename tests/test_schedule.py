@@ -19,7 +19,7 @@ import pytest
 from croniter import croniter
 
 from csp import cli, config, schedule
-from csp.errors import ParameterError, PlanError
+from csp.errors import CspError, ParameterError, PlanError
 from csp.schedule import Schedule
 
 Captured = pytest.CaptureFixture[str]
@@ -349,3 +349,16 @@ def test_csp_schedule_answers_a_typo_in_one_line(capsys: Captured) -> None:
     assert captured.out == ""
     assert captured.err.startswith("csp: error: no plan in plans matches 'clevland-*'")
     assert captured.err.count("\n") == 1
+
+
+def test_a_pattern_over_a_folder_of_plan_files_is_scheduled_as_csp_run_matches_it(
+    tmp_path: Path,
+) -> None:
+    """`csp run --plan '/srv/plans/cleveland-*.yml'` runs every plan file there: the schedule takes
+    the same pattern, made absolute, and refuses one that names no file."""
+    (tmp_path / "plans").mkdir()
+    shutil.copy(config.PLANS_DIR / "stockton.yml", tmp_path / "plans" / "north-a.yml")
+    pattern = str(tmp_path / "plans" / "north-*.yml")
+    assert schedule.plans_argument(pattern) == pattern
+    with pytest.raises(CspError, match="no plan matches the pattern"):
+        schedule.plans_argument(str(tmp_path / "plans" / "south-*.yml"))
