@@ -31,6 +31,17 @@ from csp.errors import RunInProgress
 HOLDER_READS = 20  # the holder writes its pid just after locking: a reader may come in between
 
 
+@contextmanager
+def waiting(path: Path) -> Iterator[object]:
+    """Hold an exclusive `flock` on `path` (made if need be), waiting for whoever holds it: for work
+    that others should wait for rather than repeat (a shared read, a mirror's copy), unlike a run,
+    which is refused while another holds its quarter. Yields the open lock file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield handle
+
+
 def lock_file(final: Path) -> Path:
     return final.with_name(f".{final.name}.lock")
 

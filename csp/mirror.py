@@ -9,19 +9,16 @@ turns) and each file is written to a temporary name and renamed: never half a fi
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import json
 import os
 import posixpath
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import fsspec
 
-from csp import config
+from csp import config, lock
 from csp.errors import RunError
 
 STATE = ".csp-mirror.json"  # in the copy: each file's version when it was copied
@@ -32,7 +29,8 @@ def local_copy(url: str, root: Path | None = None) -> Path:
     folder = (root or config.mirrors_dir()) / hashlib.sha256(url.encode()).hexdigest()[:16]
     try:
         fs, base = fsspec.core.url_to_fs(url)
-        with _locked(folder):
+        folder.mkdir(parents=True, exist_ok=True)
+        with lock.waiting(folder.with_name(f".{folder.name}.lock")):
             listed = fs.find(base, detail=True)
             if not listed:
                 raise RunError(f"no extracts at {url}")
@@ -71,11 +69,3 @@ def _version(info: dict) -> str:
         if info.get(key) is not None:
             return f"{key}={info[key]} size={info.get('size')}"
     return f"size={info.get('size')}"
-
-
-@contextlib.contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    folder.mkdir(parents=True, exist_ok=True)
-    with folder.with_name(f".{folder.name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield

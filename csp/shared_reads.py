@@ -15,7 +15,6 @@ leaves the run reading its files itself. Entries not used for a week are removed
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -28,7 +27,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 import pyarrow as pa
 
-from csp import config
+from csp import config, lock
 from csp.extracts import ExtractFile, display_path
 from csp.manifest import code_fingerprint
 
@@ -67,15 +66,15 @@ def entry_key(source: Source, files: list[ExtractFile]) -> str:
 def _locked(entry: Path) -> Iterator[bool]:
     """Hold the entry's lock (waiting for a run reading the same files); False if the folder
     cannot be used, and the run reads its files itself."""
+    lock_path = entry.with_suffix(".lock")
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
-        handle = entry.with_suffix(".lock").open("a")
+        lock_path.touch()
     except OSError:
         yield False
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        for used in (entry, handle.name):  # kept another week
+    with lock.waiting(lock_path):
+        for used in (entry, lock_path):  # kept another week
             with contextlib.suppress(OSError):
                 os.utime(used)
         yield True
