@@ -22,6 +22,7 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pyarrow.csv as pacsv
 
 from csp.errors import ExtractError
 
+_DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 WINDOWS_1252 = "read_as_windows_1252"  # the data-quality fact (csp.quality)
 SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited)'"
@@ -183,14 +185,21 @@ class _Shape:
         return "error"
 
 
-def read_table(csv_bytes: CsvBytes, *, fill_short: bool) -> pa.Table:
+def read_table(csv_bytes: CsvBytes, *, fill_short: bool, encoded: Collection[str] = ()) -> pa.Table:
     """Every cell as text ('' for empty), a row per record after the header, blank lines too, columns
     named as the header (a name may repeat). A row with more fields than the header is refused; a
-    short one is filled with empty cells (`fill_short`) or refused."""
-    if csv_bytes.data.count(b'"') % 2:
+    short one is filled with empty cells (`fill_short`) or refused.
+
+    The columns named in `encoded` come dictionary-encoded: a column that repeats a few values over
+    many rows is parsed straight into its codes, not into a string per cell encoded afterwards."""
+    if b'"' in csv_bytes.data and csv_bytes.data.count(b'"') % 2:
         _refuse_unclosed_quote(csv_bytes)
     shape = _Shape(fill_short=fill_short)
     names = [str(i) for i in range(len(csv_bytes.header))]
+    types = {
+        name: _DICTIONARY if header in encoded else pa.string()
+        for name, header in zip(names, csv_bytes.header, strict=True)
+    }
     try:
         table = pacsv.read_csv(
             pa.BufferReader(csv_bytes.data),
@@ -198,16 +207,14 @@ def read_table(csv_bytes: CsvBytes, *, fill_short: bool) -> pa.Table:
             parse_options=pacsv.ParseOptions(
                 delimiter=csv_bytes.delimiter, ignore_empty_lines=False, invalid_row_handler=shape
             ),
-            convert_options=pacsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False
-            ),
+            convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=False),
         )
     except pa.ArrowInvalid as exc:
         if shape.bad is not None:
             raise _ragged(csv_bytes.path, shape.bad) from exc
         raise ExtractError(csv_bytes.path, f"cannot be read as CSV: {exc}") from exc
     if shape.short:
-        table = _filled(csv_bytes, names)
+        table = _filled(csv_bytes, names, types)
     return table.rename_columns(csv_bytes.header)
 
 
@@ -252,7 +259,7 @@ def _ragged(path: Path, row: pacsv.InvalidRow) -> ExtractError:
     )
 
 
-def _filled(csv_bytes: CsvBytes, names: list[str]) -> pa.Table:
+def _filled(csv_bytes: CsvBytes, names: list[str], types: dict[str, pa.DataType]) -> pa.Table:
     """A file with short rows (no row too long: Arrow has seen them all), the gaps empty text."""
     try:
         frame = pd.read_csv(
@@ -269,5 +276,8 @@ def _filled(csv_bytes: CsvBytes, names: list[str]) -> pa.Table:
     except pd.errors.ParserError as exc:
         raise ExtractError(csv_bytes.path, f"cannot be read as CSV: {exc}") from exc
     return pa.table(
-        {name: pa.array(frame[name].to_numpy(dtype=object), pa.string()) for name in names}
+        {
+            name: pa.array(frame[name].to_numpy(dtype=object), pa.string()).cast(types[name])
+            for name in names
+        }
     )

@@ -204,6 +204,30 @@ def test_reader_area_eras_bom_crlf_and_missing_month(
     assert "May 2012" in results["V1"].reason
 
 
+def test_rows_outside_the_area_are_counted_by_area_file_by_file(
+    small_plan: Path, tmp_path: Path
+) -> None:
+    """Each file's outside rows by area (the LSOA name less its code), areas in order, counts
+    per file, and a file with none has no line."""
+    raw = tmp_path / "police-uk"
+    elsewhere = [("E01000914", "Camden 028B"), ("E01000915", "Barnet 001A")]
+    for month, outside in (("2013-04", [0, 0, 1]), ("2013-05", [1]), ("2013-06", [])):
+        rows = [street_row(month, "Burglary")]
+        for which in outside:
+            row = street_row(month, "Burglary", lsoa=elsewhere[which][0])
+            row[8] = elsewhere[which][1]
+            rows.append(row)
+        write_month(raw, month, rows)
+    cleaned = clean.clean_all(load_plan(small_plan), raw, FinancialYear.parse("2013-14"), 1)
+    log = cleaned.log[cleaned.log["code"] == "outside_area"]
+    found = {
+        Path(file).name[:7]: (rows, detail)
+        for file, rows, detail in log[["file", "rows", "detail"]].itertuples(index=False)
+    }
+    assert found == {"2013-04": (3, "Barnet (1); Camden (2)"), "2013-05": (1, "Barnet (1)")}
+    assert len(cleaned.tables["street"]) == 3
+
+
 def test_both_eras_counted_alike(small_plan: Path, small_download: Path) -> None:
     plan = load_plan(small_plan)
     year = FinancialYear.parse("2013-14")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from csp import csvfile
-from csp.columns import FILE, Batch
+from csp.columns import FILE, FILE_NO, Batch
 from csp.errors import ExtractError
 from csp.extracts import ExtractFile, Unavailable, refuse_copies
 from csp.periods import PlanYear
@@ -241,17 +241,14 @@ def read_arrow(path: Path) -> tuple[pa.Table, tuple[tuple[str, str], ...]]:
                 column=COLUMNS[name],
             )
     ours = {h: n for n, h in COLUMNS.items()}
-    arrow = csvfile.read_table(text, fill_short=False)
+    repetitive = [h for h in header if h in ours and ours[h] not in DISTINCT_COLUMNS]
+    arrow = csvfile.read_table(text, fill_short=False, encoded=repetitive)
     columns = {}
     for i, h in enumerate(header):  # while the file is small: ids trimmed, the rest encoded
         if h in ours and ours[h] not in columns:
-            text_column = arrow.column(i).combine_chunks()
+            column = arrow.column(i).combine_chunks()
             distinct = ours[h] in DISTINCT_COLUMNS
-            columns[ours[h]] = (
-                pc.utf8_trim_whitespace(text_column)
-                if distinct
-                else text_column.dictionary_encode()
-            )
+            columns[ours[h]] = pc.utf8_trim_whitespace(column) if distinct else column
     for name in set(COLUMNS) - set(columns):
         blank = pa.array(np.zeros(arrow.num_rows, "int32"))
         columns[name] = pa.DictionaryArray.from_arrays(blank, [""])
@@ -298,16 +295,18 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     no_location = ~blank & (_is(table["lsoa_code"], "") | _is(table["location"], NO_LOCATION))
     batch.count("no_location", table, no_location)
     ward = _per_row(table["lsoa_code"], lambda codes: codes.map(lsoas))
-    outside = ~blank & ~no_location & ~_is_in(table["lsoa_code"], lsoas.keys())
-    batch.count("outside_area", table, outside, _areas(table.loc[outside, ["lsoa_name", FILE]]))
+    outside = ~blank & ~no_location & ~_is_in(table["lsoa_code"], lsoas)
+    batch.count("outside_area", table, outside, _areas(table, outside, batch.names))
     keep = ~(blank | no_location | outside)
     unknown = keep & ward.isna().to_numpy()
     batch.count("ward_not_known", table, unknown, _codes(table.loc[unknown, ["lsoa_code", FILE]]))
-    table = table[keep]
-    table["ward"] = ward[keep]
+    ward_of, date_of = ward.array, dates.to_numpy()  # by position: the index is let be
+    if not keep.all():  # a plan for a force's whole area keeps every row: no copy of them
+        table, ward_of, date_of = table[keep], ward_of[keep], date_of[keep]
+    table["ward"] = ward_of
     table["location_name"] = _per_row(table["location"], tidy_locations)
     table["_month"] = table["month"]
-    table["_date"] = dates[keep]
+    table["_date"] = date_of
     table["_source"] = pd.Categorical.from_codes(np.zeros(len(table), "int8"), [batch.spec.name])
     table[FILE] = table.pop(FILE)
     return batch.done(table).reset_index(drop=True)
@@ -355,10 +354,12 @@ def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.
     )
 
 
-def _is_in(values: pd.Series, allowed: Iterable[str]) -> np.ndarray:
-    """Cell by cell, is a categorical's value one of `allowed` (worked out once per distinct value)."""
-    inside = np.flatnonzero(values.cat.categories.isin(list(allowed)))
-    return np.isin(values.cat.codes.to_numpy(), inside)
+def _is_in(values: pd.Series, allowed: Container[str]) -> np.ndarray:
+    """Cell by cell, is a categorical's value one of `allowed` (worked out once per distinct value,
+    then looked up by code: the last entry stands for a missing value's code, -1)."""
+    categories = values.cat.categories.tolist()
+    inside = np.fromiter((c in allowed for c in categories), bool, len(categories))
+    return np.append(inside, False)[values.cat.codes.to_numpy()]
 
 
 def _codes(rows: pd.DataFrame) -> pd.Series:
@@ -369,19 +370,21 @@ def _codes(rows: pd.DataFrame) -> pd.Series:
     return pairs.groupby("file", sort=False)["code"].agg("; ".join)
 
 
-def _areas(outside: pd.DataFrame) -> pd.Series:
+def _areas(table: pd.DataFrame, outside: np.ndarray, files: Sequence[str]) -> pd.Series:
     """Per file, the areas of its rows outside the plan's LSOAs with counts: 'Camden (2); ...'.
 
-    Each LSOA name is cut to its area once: a partnership's plan has most of its force's rows
-    outside it, and cutting each row's name took most of cleaning."""
-    area = _per_row(outside["lsoa_name"], lambda names: names.str.rsplit(" ", n=1).str[0])
-    area = area.astype(object)
-    files = outside[FILE].astype(object)
-    counts = pd.DataFrame({"file": files, "area": area}).value_counts().sort_index()
-    text = counts.index.get_level_values("area") + " (" + counts.astype(str).to_numpy() + ")"
-    return (
-        pd.Series(text, index=counts.index.get_level_values("file")).groupby(level=0).agg("; ".join)
-    )
+    Each LSOA name is cut to its area once, and the rows are counted by code: a partnership's plan
+    has most of its force's rows outside it, and working on each row's name took most of cleaning."""
+    area = _per_row(table["lsoa_name"], lambda names: names.str.rsplit(" ", n=1).str[0])
+    codes, areas = area.cat.codes.to_numpy()[outside], area.cat.categories
+    numbers = table[FILE_NO].to_numpy()[outside][codes >= 0]
+    cells = numbers * len(areas) + codes[codes >= 0]
+    counts = np.bincount(cells, minlength=len(files) * len(areas)).reshape(len(files), len(areas))
+    described = {}
+    for number in np.flatnonzero(counts.any(axis=1)):
+        found = sorted((areas[i], counts[number, i]) for i in np.flatnonzero(counts[number]))
+        described[files[number]] = "; ".join(f"{name} ({count})" for name, count in found)
+    return pd.Series(described, dtype=object)
 
 
 def _months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> pd.Series:
@@ -401,8 +404,9 @@ def _refuse_other_months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -
     """A row of another month in a month's file contradicts the file (police.uk publishes one
     file per month): refused, naming the row, rather than counted in a month it does not cover."""
     months = table["month"]
-    stated = np.asarray(months.cat.categories, dtype=object)[months.cat.codes.to_numpy()]
-    other = ~blank & (stated != batch.file_attribute(table, "first_month"))
+    own = [months.cat.categories.get_indexer([f.first_month])[0] for f in batch.files]
+    expected = np.array(own, dtype=months.cat.codes.dtype)[table[FILE_NO].to_numpy()]
+    other = ~blank & (months.cat.codes.to_numpy() != expected)  # a file's own month: one code
     if other.any():
         month = batch.file_attribute(table, "first_month")[other.argmax()]
         problem = f"'{{value}}' is not the file's own month, {month}"
