@@ -10,7 +10,13 @@ force's local authorities, with its 2015 ward, and counts a handful of crime typ
 and breakdowns). Figures, per scale:
 
 - bare read: `pyarrow.csv.read_csv` of the same files, every column as text (the floor);
-- clean: `csp.steps.clean` in this process (read, clean, write Parquet), and its ratio to the floor;
+- read and clean: `csp.clean.clean_all` in this process (read, check, clean, completeness), and its
+  ratio to the floor;
+- clean step: `csp.steps.clean` in this process (the above, then Parquet and the step's CSVs
+  written), and its ratio to the floor. Both as a plan's first run: no read kept by an earlier run
+  of the same files (`csp.shared_reads` is off for them);
+- kept read: the clean step again, loading the read an earlier run kept (as the second and later
+  plans of a force do);
 - measure: `csp.steps.measure` in this process (monthly values, judgement, comments);
 - whole run: `python -m csp run ... --force` in a subprocess, output in a temporary folder
   (CSP_PROCESSED_DIR, CSP_REPORTS_DIR), with the peak of the summed RSS of that process and all its
@@ -23,13 +29,14 @@ is sampled, so a spike shorter than 50 ms can be missed. No assertions: a benchm
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +48,7 @@ import yaml
 from generate_police_uk import DEFAULT_ONS, FORCES
 
 from csp import config
+from csp.clean import clean_all
 from csp.runs import QuarterRun
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
@@ -62,7 +70,9 @@ MEASURES = (  # id, crime type, top n by (None: the total only)
 class Figures:
     rows: int
     bare: float
+    read_clean: float
     clean: float
+    kept: float
     measure: float
     run: float
     peak_mib: float
@@ -215,33 +225,67 @@ def measure_scale(plan: Path, raw: Path, repeat: int) -> Figures:
             peak.append(mib)
     files = sorted(raw.glob("*/*-street.csv"))
     rows = bare_read(files)
-    bare, clean, measure = [], [], []
+    bare, read_clean, clean, kept, measure = [], [], [], [], []
     with tempfile.TemporaryDirectory() as scratch:
         run = QuarterRun.from_parameters(str(plan), YEAR, QUARTER, raw, Path(scratch) / "p")
-        for _ in range(repeat):  # the floor and the step side by side: the machine is shared
+
+        def read_clean_all() -> object:
+            return clean_all(run.plan, run.raw_dir, run.year, run.quarter)
+
+        for _ in range(repeat):  # the floor and the steps side by side: the machine is shared
             bare.append(fastest(lambda: bare_read(files), 1))
-            clean.append(fastest(lambda: clean_step.run(run), 1))
+            with shared_reads_in(""):
+                read_clean.append(fastest(read_clean_all, 1))
+                clean.append(fastest(lambda: clean_step.run(run), 1))
+        with shared_reads_in(str(Path(scratch) / "kept")):
+            clean_step.run(run)
+            kept.append(fastest(lambda: clean_step.run(run), repeat))
         measure.append(fastest(lambda: measure_step.run(run), repeat))
-    return Figures(rows, min(bare), min(clean), min(measure), min(seconds), max(peak))
+    return Figures(
+        rows,
+        min(bare),
+        min(read_clean),
+        min(clean),
+        min(kept),
+        min(measure),
+        min(seconds),
+        max(peak),
+    )
+
+
+@contextlib.contextmanager
+def shared_reads_in(folder: str) -> Iterator[None]:
+    """CSP_SHARED_READS_DIR set for the block ('' turns kept reads off), as it was after."""
+    before = os.environ.get("CSP_SHARED_READS_DIR")
+    os.environ["CSP_SHARED_READS_DIR"] = folder
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["CSP_SHARED_READS_DIR"]
+        else:
+            os.environ["CSP_SHARED_READS_DIR"] = before
 
 
 def report(figures: dict[float, Figures]) -> None:
     """The table, and whether time and memory grow no faster than the rows."""
     print(
-        f"{'scale':>5} {'rows':>12} {'bare read':>10} {'clean':>8} {'ratio':>6} "
-        f"{'measure':>8} {'whole run':>10} {'peak MiB':>9}"
+        f"{'scale':>5} {'rows':>12} {'bare read':>10} {'read+clean':>11} {'ratio':>6} "
+        f"{'clean step':>11} {'ratio':>6} {'kept read':>10} {'measure':>8} {'whole run':>10} "
+        f"{'peak MiB':>9}"
     )
     for scale, f in figures.items():
         print(
-            f"{scale:>5g} {f.rows:>12,} {f.bare:>9.2f}s {f.clean:>7.2f}s {f.clean / f.bare:>6.2f} "
-            f"{f.measure:>7.2f}s {f.run:>9.1f}s {f.peak_mib:>9.0f}"
+            f"{scale:>5g} {f.rows:>12,} {f.bare:>9.2f}s {f.read_clean:>10.2f}s "
+            f"{f.read_clean / f.bare:>6.2f} {f.clean:>10.2f}s {f.clean / f.bare:>6.2f} "
+            f"{f.kept:>9.2f}s {f.measure:>7.2f}s {f.run:>9.1f}s {f.peak_mib:>9.0f}"
         )
     scales = sorted(figures)
     if len(scales) < 2:
         return
     low, high = figures[scales[0]], figures[scales[-1]]
     growth = high.rows / low.rows
-    for name in ("clean", "measure", "run", "peak_mib"):
+    for name in ("read_clean", "clean", "measure", "run", "peak_mib"):
         factor = getattr(high, name) / getattr(low, name)
         verdict = (
             "close to linear or better"
