@@ -19,7 +19,7 @@ from csp.kinds import MeasureKind
 from csp.kinds.count import Count
 from csp.periods import PlanYear
 from csp.plan import Measure, MetricSpec, Plan
-from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
+from csp.records import MONTH, condition_mask, filter_rows, stacked
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
 QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
@@ -40,6 +40,20 @@ class SeriesRecords:
 def records_for(metric: MetricSpec, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The records of every source of a metric, stacked, filtered by its `where`."""
     return filter_rows(stacked(tables, metric.sources), metric.where)
+
+
+class StackedRecords:
+    """`records_for` that stacks each set of sources once: measures and their context figures
+    share sources (the three ASB extracts), and stacking arrow-backed text is not free."""
+
+    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+        self.tables = tables
+        self.stacks: dict[tuple[str, ...], pd.DataFrame] = {}
+
+    def records_for(self, metric: MetricSpec) -> pd.DataFrame:
+        if metric.sources not in self.stacks:
+            self.stacks[metric.sources] = stacked(self.tables, metric.sources)
+        return filter_rows(self.stacks[metric.sources], metric.where)
 
 
 def item_keys(records: pd.DataFrame, by: tuple[str, ...]) -> pd.Series:
@@ -97,7 +111,7 @@ def years_figures(
     """Each year's twelve months, from one pass over the records where the kind allows it (a
     repeat starts afresh each year, so it is counted year by year)."""
     kind = metric.kind
-    needed = list(dict.fromkeys([MONTH, DATE, SOURCE, ROW, *kind.columns(metric.options)]))
+    needed = list(dict.fromkeys([MONTH, *kind.order_columns, *kind.columns(metric.options)]))
     columns = records[[c for c in needed if c in records.columns]]
     groups = [years] if not kind.counts_within_year else [[y] for y in years]
     counted: list[tuple[pd.Series, pd.Series | None]] = []
@@ -169,10 +183,11 @@ def measure_values(
 ) -> pd.DataFrame:
     """Monthly values of every measure (and its context figures and breakdowns), both years."""
     baseline_year = plan.baseline_for(year)
+    records = StackedRecords(tables)
     columns: dict[str, list[np.ndarray]] = {name: [] for name in VALUE_COLUMNS}
     for measure in plan.measures:
         snapshot = plan.is_snapshot(measure.metric)
-        parts = list(measure_series(measure, tables, coverage, baseline_year))
+        parts = list(measure_series(measure, records, coverage, baseline_year))
         years = [baseline_year, year]
         figured = [
             years_figures(part.metric, part.records, years, part.covered, snapshot=snapshot)
@@ -190,14 +205,14 @@ def measure_values(
 
 def measure_series(
     measure: Measure,
-    tables: Mapping[str, pd.DataFrame],
+    stacks: StackedRecords,
     coverage: Mapping[str, set[str]],
     baseline_year: PlanYear,
 ) -> Iterator[SeriesRecords]:
     """The main series, then context figures, breakdown items and the rest of a proportion."""
     metric = measure.metric
     covered = metric_coverage(metric, coverage)
-    records = records_for(metric, tables)
+    records = stacks.records_for(metric)
     items = None
     if metric.top is not None:
         items = top_items(records, metric.top.by, metric.top.n, baseline_year)
@@ -205,7 +220,8 @@ def measure_series(
     yield SeriesRecords("main", "", metric, records, covered)
     for name, context in measure.context.items():
         context_covered = metric_coverage(context, coverage)
-        yield SeriesRecords("context", name, context, records_for(context, tables), context_covered)
+        context_records = stacks.records_for(context)
+        yield SeriesRecords("context", name, context, context_records, context_covered)
     if metric.breakdown is not None:
         if metric.breakdown.top is not None:
             # The figure stays the whole; only its top items are broken down (P1's top wards).

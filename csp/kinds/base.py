@@ -96,8 +96,10 @@ class MeasureKind(ABC):
         False  # a month's figure depends on the year's earlier months
     )
 
+    order_columns: ClassVar[tuple[str, ...]] = ()  # the common columns `monthly` orders records by
+
     def columns(self, options: Any) -> tuple[str, ...]:
-        """The record columns `monthly` reads besides the month, date, source and row."""
+        """The extract columns `monthly` reads besides the month (and `order_columns`)."""
         return ()
 
     @abstractmethod

@@ -22,6 +22,7 @@ class Repeat(Count):
     Options = RepeatOptions
     column_options = ("subject",)
     counts_within_year = True
+    order_columns = (DATE, SOURCE, ROW)
 
     def columns(self, options: RepeatOptions) -> tuple[str, ...]:
         return (options.subject,)
