@@ -19,7 +19,7 @@ from csp.kinds import MeasureKind
 from csp.kinds.count import Count
 from csp.periods import PlanYear
 from csp.plan import Measure, MetricSpec, Plan
-from csp.records import MONTH, condition_mask, filter_rows, stacked
+from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
 QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
@@ -43,17 +43,56 @@ def records_for(metric: MetricSpec, tables: Mapping[str, pd.DataFrame]) -> pd.Da
 
 
 class StackedRecords:
-    """`records_for` that stacks each set of sources once: measures and their context figures
-    share sources (the three ASB extracts), and stacking arrow-backed text is not free."""
+    """`records_for` that stacks each set of sources once, with only the columns the plan reads
+    and the months as categories of the years measured (others empty): measures and their parts
+    filter and count the same records many times, and filtering or counting arrow-backed text
+    (months, or columns nobody reads) costs many times more than integer codes."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame]) -> None:
+    def __init__(
+        self, tables: Mapping[str, pd.DataFrame], plan: Plan, years: list[PlanYear]
+    ) -> None:
         self.tables = tables
+        self.months = [str(m) for y in years for m in y.months]
+        self.columns = {
+            column
+            for measure in plan.measures
+            for metric in (measure.metric, *measure.context.values())
+            for column in metric_columns(metric)
+        }
         self.stacks: dict[tuple[str, ...], pd.DataFrame] = {}
 
     def records_for(self, metric: MetricSpec) -> pd.DataFrame:
         if metric.sources not in self.stacks:
-            self.stacks[metric.sources] = stacked(self.tables, metric.sources)
+            table = stacked(self.tables, metric.sources)
+            table = table[[c for c in table.columns if c in self.columns]]
+            self.stacks[metric.sources] = table.assign(
+                **{MONTH: months_as_categories(table[MONTH], self.months)}
+            )
         return filter_rows(self.stacks[metric.sources], metric.where)
+
+
+def months_as_categories(column: pd.Series, months: list[str]) -> pd.Categorical:
+    """'YYYY-MM' text as categories in the order of `months`; a month outside them is empty."""
+    codes, uniques = pd.factorize(column)
+    position = {month: i for i, month in enumerate(months)}
+    lookup = np.array([position.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lookup[codes], pd.Index(months, dtype=object))
+
+
+def metric_columns(metric: MetricSpec) -> set[str]:
+    """The record columns a metric reads: its filters, its kind's, its items' and their labels'."""
+    kind, options = metric.kind, metric.options
+    names = {MONTH, DATE, SOURCE, ROW, *kind.columns(options)}
+    names.update(condition.column for condition in metric.where)
+    names.update(name for key in kind.column_options if (name := getattr(options, key, None)))
+    for key in kind.condition_options:
+        names.update(condition.column for condition in getattr(options, key, None) or ())
+    for grouping in (metric.top, metric.breakdown):
+        if grouping is not None:
+            names.update(grouping.by)
+    if metric.breakdown is not None:
+        names.update(comments.template_fields(metric.breakdown.label))
+    return names
 
 
 def item_keys(records: pd.DataFrame, by: tuple[str, ...]) -> pd.Series:
@@ -69,7 +108,7 @@ def top_items(
     records: pd.DataFrame, by: tuple[str, ...], n: int, year: PlanYear
 ) -> list[tuple[str, ...]]:
     """The n values of `by` with most records in the whole year; ties broken alphabetically."""
-    in_year = records[records[MONTH].isin([str(m) for m in year.months])]
+    in_year = records[in_months(records, [str(m) for m in year.months])]
     keyed = in_year.dropna(subset=list(by))
     if keyed.empty:
         return []
@@ -117,12 +156,23 @@ def years_figures(
     counted: list[tuple[pd.Series, pd.Series | None]] = []
     for group in groups:
         months = [str(m) for y in group for m in y.months]
-        in_months = columns[columns[MONTH].isin(months)]
-        counted.extend([kind.monthly(in_months, metric.options)] * len(group))
+        in_year = columns[in_months(columns, months)]
+        counted.extend([kind.monthly(in_year, metric.options)] * len(group))
     return [
         _twelve_months(kind, year, *by_month, covered, snapshot)
         for year, by_month in zip(years, counted, strict=True)
     ]
+
+
+def in_months(records: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """True for the records dated in one of the months; categories (`StackedRecords`) are looked
+    up by their codes, which `isin` on categories is slower than."""
+    column = records[MONTH]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.isin(months).to_numpy()
+    wanted = set(months)
+    lookup = [category in wanted for category in column.array.categories] + [False]
+    return np.array(lookup)[column.array.codes]
 
 
 def _twelve_months(
@@ -183,12 +233,12 @@ def measure_values(
 ) -> pd.DataFrame:
     """Monthly values of every measure (and its context figures and breakdowns), both years."""
     baseline_year = plan.baseline_for(year)
-    records = StackedRecords(tables)
+    years = [baseline_year, year]
+    records = StackedRecords(tables, plan, years)
     columns: dict[str, list[np.ndarray]] = {name: [] for name in VALUE_COLUMNS}
     for measure in plan.measures:
         snapshot = plan.is_snapshot(measure.metric)
         parts = list(measure_series(measure, records, coverage, baseline_year))
-        years = [baseline_year, year]
         figured = [
             years_figures(part.metric, part.records, years, part.covered, snapshot=snapshot)
             for part in parts
@@ -238,14 +288,13 @@ def breakdown_series(
 ) -> Iterator[SeriesRecords]:
     """One series per item (the top items in rank order, else every item in name order)."""
     by = metric.breakdown.by
-    keys = item_keys(records, by)
-    known = keys.dropna()
-    groups = records.loc[known.index].groupby(known, sort=False)
+    codes, keys = pd.factorize(item_keys(records, by))  # a record with a value missing: -1
     if items is None:
-        items = sorted({tuple(k.split(KEY_SEPARATOR)) for k in known.unique()})
+        items = sorted({tuple(key.split(KEY_SEPARATOR)) for key in keys})
+    code_of = {key: code for code, key in enumerate(keys)}
     for item in items:
-        key = KEY_SEPARATOR.join(item)
-        subset = groups.get_group(key) if key in groups.groups else records.iloc[:0]
+        code = code_of.get(KEY_SEPARATOR.join(item))
+        subset = records.iloc[:0] if code is None else records[codes == code]
         label = _label(metric.breakdown.label, subset, dict(zip(by, item, strict=True)))
         yield SeriesRecords("breakdown", label, metric, subset, covered)
 
@@ -268,9 +317,10 @@ def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
     """An item's name for readers: the key's values, or other columns of its first record."""
     values = dict(key)
     if len(records):
-        first = records.iloc[0]
         for name in comments.template_fields(template):
-            values.setdefault(name, "" if pd.isna(first[name]) else str(first[name]))
+            if name not in values:
+                first = records[name].iloc[0]
+                values[name] = "" if pd.isna(first) else str(first)
     return template.format(**values)
 
 

@@ -150,7 +150,17 @@ class MeasureKind(ABC):
 
 
 def count_by_month(records: pd.DataFrame) -> pd.Series:
-    return records[MONTH].value_counts()
+    return count_months(records[MONTH])
+
+
+def count_months(months: pd.Series) -> pd.Series:
+    """Records by month. Months the engine made categories (`metrics.StackedRecords`) are counted
+    on their codes, every category (0 where none): `value_counts` costs ten times as much."""
+    if isinstance(months.dtype, pd.CategoricalDtype):
+        codes = months.array.codes
+        categories = months.array.categories
+        return pd.Series(np.bincount(codes[codes >= 0], minlength=len(categories)), categories)
+    return months.value_counts()
 
 
 def poisson_test(actual: float, target: float, judged: Judged) -> tuple[float | None, str]:

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from csp.kinds.base import KindOptions
+from csp.kinds.base import KindOptions, count_months
 from csp.kinds.count import Count
 from csp.records import DATE, MONTH, ROW, SOURCE
 
@@ -41,7 +41,7 @@ def repeat_increments(records: pd.DataFrame, subject: str, min_records: int) -> 
     with_subject = np.flatnonzero((subjects >= 0) & ~np.r_[blank, True][subjects])
     order = with_subject[np.lexsort(_sort_keys(records, with_subject))]
     nth = order[_nth_of_each(subjects[order], min_records)]
-    return records[MONTH].iloc[nth].value_counts()
+    return count_months(records[MONTH].iloc[nth])
 
 
 def _sort_keys(records: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, ...]:
