@@ -150,6 +150,17 @@ def years_figures(
     """Each year's twelve months, from one pass over the records where the kind allows it (a
     repeat starts afresh each year, so it is counted year by year)."""
     kind = metric.kind
+    counts = _counted_on_codes(metric, records, years)
+    if counts is not None:
+        value, denominator = counts
+        figures = []
+        for i, year in enumerate(years):
+            part = slice(i * 12, i * 12 + 12)
+            part_denominator = None if denominator is None else denominator[part]
+            figures.append(
+                _twelve_months(kind, year, value[part], part_denominator, covered, snapshot)
+            )
+        return figures
     needed = list(dict.fromkeys([MONTH, *kind.order_columns, *kind.columns(metric.options)]))
     columns = records[[c for c in needed if c in records.columns]]
     groups = [years] if not kind.counts_within_year else [[y] for y in years]
@@ -159,9 +170,33 @@ def years_figures(
         in_year = columns[in_months(columns, months)]
         counted.extend([kind.monthly(in_year, metric.options)] * len(group))
     return [
-        _twelve_months(kind, year, *by_month, covered, snapshot)
+        _twelve_months(kind, year, *_by_position(by_month, year), covered, snapshot)
         for year, by_month in zip(years, counted, strict=True)
     ]
+
+
+def _counted_on_codes(
+    metric: MetricSpec, records: pd.DataFrame, years: list[PlanYear]
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The years' monthly counts from the records' month codes, when the months are categories of
+    exactly these years (`StackedRecords`) and the kind counts records (`month_counts`)."""
+    month = records[MONTH]
+    if not isinstance(month.dtype, pd.CategoricalDtype):
+        return None
+    if list(month.array.categories) != [str(m) for y in years for m in y.months]:
+        return None
+    return metric.kind.month_counts(records, month.array.codes, 12 * len(years), metric.options)
+
+
+def _by_position(
+    by_month: tuple[pd.Series, pd.Series | None], year: PlanYear
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A kind's figures by month text as arrays in the year's month order (NaN where none)."""
+    months = [str(m) for m in year.months]
+    value, denominators = by_month
+    return _in_months(value, months), (
+        None if denominators is None else _in_months(denominators, months)
+    )
 
 
 def in_months(records: pd.DataFrame, months: list[str]) -> np.ndarray:
@@ -178,20 +213,21 @@ def in_months(records: pd.DataFrame, months: list[str]) -> np.ndarray:
 def _twelve_months(
     kind: MeasureKind,
     year: PlanYear,
-    by_month: pd.Series,
-    denominators: pd.Series | None,
+    values: np.ndarray,
+    denominators: np.ndarray | None,
     covered: frozenset[str] | set[str],
     snapshot: bool,
 ) -> dict[str, np.ndarray]:
-    """One year's figures; months no extract covers are NaN, counted months without records 0.
+    """One year's figures (value and denominator by month, NaN where the kind found none); months
+    no extract covers are NaN, counted months without records 0.
 
     A snapshot extract (everyone in a cohort at the quarter's end) has a figure at quarter ends only.
     """
     months = [str(m) for m in year.months]
-    value = _in_months(by_month, months)
+    value = np.array(values, dtype=float)
     denominator = np.full(12, np.nan)
     if denominators is not None:
-        denominator = _in_months(denominators, months)
+        denominator = np.array(denominators, dtype=float)
     in_extracts = np.array([month in covered for month in months])
     counted = in_extracts.copy()
     if snapshot:

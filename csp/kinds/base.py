@@ -106,6 +106,14 @@ class MeasureKind(ABC):
     def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, pd.Series | None]:
         """Value (and denominator) by month ('YYYY-MM') from one year's records."""
 
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: Any
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """`monthly` as counts by month code (each record's month, 0 to `months` - 1, -1 for none)
+        for a kind whose figures count records: one pass over many years' records, no frames.
+        None (the default) where `monthly` must be asked."""
+        return None
+
     def figure(self, values: np.ndarray, denominators: np.ndarray, options: Any) -> np.ndarray:
         """The monthly figure readers see and control charts plot."""
         return values
@@ -153,13 +161,18 @@ def count_by_month(records: pd.DataFrame) -> pd.Series:
     return count_months(records[MONTH])
 
 
+def count_codes(codes: np.ndarray, months: int) -> np.ndarray:
+    """Records by month code (-1: outside the months counted)."""
+    return np.bincount(codes[codes >= 0], minlength=months)
+
+
 def count_months(months: pd.Series) -> pd.Series:
     """Records by month. Months the engine made categories (`metrics.StackedRecords`) are counted
     on their codes, every category (0 where none): `value_counts` costs ten times as much."""
     if isinstance(months.dtype, pd.CategoricalDtype):
         codes = months.array.codes
         categories = months.array.categories
-        return pd.Series(np.bincount(codes[codes >= 0], minlength=len(categories)), categories)
+        return pd.Series(count_codes(codes, len(categories)), categories)
     return months.value_counts()
 
 

@@ -27,6 +27,12 @@ class Repeat(Count):
     def columns(self, options: RepeatOptions) -> tuple[str, ...]:
         return (options.subject,)
 
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: RepeatOptions
+    ) -> None:
+        """A count, but of subjects within each year: `monthly` counts a year at a time."""
+        return None
+
     def monthly(self, in_year: pd.DataFrame, options: RepeatOptions) -> tuple[pd.Series, None]:
         return repeat_increments(in_year, options.subject, options.min_records), None
 
