@@ -19,7 +19,16 @@ from csp.kinds import MeasureKind
 from csp.kinds.count import Count
 from csp.periods import PlanYear
 from csp.plan import Measure, MetricSpec, Plan
-from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
+from csp.records import (
+    DATE,
+    MONTH,
+    ROW,
+    SOURCE,
+    Condition,
+    condition_mask,
+    filter_rows,
+    stacked,
+)
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
 QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
@@ -60,15 +69,22 @@ class StackedRecords:
             for column in metric_columns(metric)
         }
         self.stacks: dict[tuple[str, ...], pd.DataFrame] = {}
+        self.filtered: dict[tuple[tuple[str, ...], tuple[Condition, ...]], pd.DataFrame] = {}
 
     def records_for(self, metric: MetricSpec) -> pd.DataFrame:
-        if metric.sources not in self.stacks:
-            table = stacked(self.tables, metric.sources)
+        """Several measures filter the same records alike (criminal damage: 5.1 to 5.3)."""
+        key = (metric.sources, metric.where)
+        if key not in self.filtered:
+            self.filtered[key] = filter_rows(self.stack(metric.sources), metric.where)
+        return self.filtered[key]
+
+    def stack(self, sources: tuple[str, ...]) -> pd.DataFrame:
+        if sources not in self.stacks:
+            table = stacked(self.tables, sources)
             table = table[[c for c in table.columns if c in self.columns]]
-            self.stacks[metric.sources] = table.assign(
-                **{MONTH: months_as_categories(table[MONTH], self.months)}
-            )
-        return filter_rows(self.stacks[metric.sources], metric.where)
+            months = months_as_categories(table[MONTH], self.months)
+            self.stacks[sources] = table.assign(**{MONTH: months})
+        return self.stacks[sources]
 
 
 def months_as_categories(column: pd.Series, months: list[str]) -> pd.Categorical:
