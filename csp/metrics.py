@@ -79,6 +79,7 @@ class StackedRecords:
         return self.filtered[key]
 
     def stack(self, sources: tuple[str, ...]) -> pd.DataFrame:
+        """The sources' records stacked and compacted, once per set of sources."""
         if sources not in self.stacks:
             table = stacked(self.tables, sources)
             table = table[[c for c in table.columns if c in self.columns]]
