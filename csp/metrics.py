@@ -19,7 +19,16 @@ from csp.kinds import MeasureKind
 from csp.kinds.count import Count
 from csp.periods import PlanYear
 from csp.plan import Measure, MetricSpec, Plan
-from csp.records import DATE, MONTH, ROW, SOURCE, condition_mask, filter_rows, stacked
+from csp.records import (
+    DATE,
+    MONTH,
+    ROW,
+    SOURCE,
+    Condition,
+    condition_mask,
+    filter_rows,
+    stacked,
+)
 
 VALUE_COLUMNS = ["measure_id", "series", "item", "year", "month", "value", "denominator", "covered"]
 QUARTER_ENDS = [2, 5, 8, 11]  # positions of June, September, December and March in the year
@@ -42,6 +51,67 @@ def records_for(metric: MetricSpec, tables: Mapping[str, pd.DataFrame]) -> pd.Da
     return filter_rows(stacked(tables, metric.sources), metric.where)
 
 
+class StackedRecords:
+    """`records_for` that stacks each set of sources once, with only the columns the plan reads
+    and the months as categories of the years measured (others empty): measures and their parts
+    filter and count the same records many times, and filtering or counting arrow-backed text
+    (months, or columns nobody reads) costs many times more than integer codes."""
+
+    def __init__(
+        self, tables: Mapping[str, pd.DataFrame], plan: Plan, years: list[PlanYear]
+    ) -> None:
+        self.tables = tables
+        self.months = [str(m) for y in years for m in y.months]
+        self.columns = {
+            column
+            for measure in plan.measures
+            for metric in (measure.metric, *measure.context.values())
+            for column in metric_columns(metric)
+        }
+        self.stacks: dict[tuple[str, ...], pd.DataFrame] = {}
+        self.filtered: dict[tuple[tuple[str, ...], tuple[Condition, ...]], pd.DataFrame] = {}
+
+    def records_for(self, metric: MetricSpec) -> pd.DataFrame:
+        """Several measures filter the same records alike (criminal damage: 5.1 to 5.3)."""
+        key = (metric.sources, metric.where)
+        if key not in self.filtered:
+            self.filtered[key] = filter_rows(self.stack(metric.sources), metric.where)
+        return self.filtered[key]
+
+    def stack(self, sources: tuple[str, ...]) -> pd.DataFrame:
+        """The sources' records stacked and compacted, once per set of sources."""
+        if sources not in self.stacks:
+            table = stacked(self.tables, sources)
+            table = table[[c for c in table.columns if c in self.columns]]
+            months = months_as_categories(table[MONTH], self.months)
+            self.stacks[sources] = table.assign(**{MONTH: months})
+        return self.stacks[sources]
+
+
+def months_as_categories(column: pd.Series, months: list[str]) -> pd.Categorical:
+    """'YYYY-MM' text as categories in the order of `months`; a month outside them is empty."""
+    codes, uniques = pd.factorize(column)
+    position = {month: i for i, month in enumerate(months)}
+    lookup = np.array([position.get(str(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(lookup[codes], pd.Index(months, dtype=object))
+
+
+def metric_columns(metric: MetricSpec) -> set[str]:
+    """The record columns a metric reads: its filters, its kind's, its items' and their labels'."""
+    kind, options = metric.kind, metric.options
+    names = {MONTH, DATE, SOURCE, ROW, *kind.columns(options)}
+    names.update(condition.column for condition in metric.where)
+    names.update(name for key in kind.column_options if (name := getattr(options, key, None)))
+    for key in kind.condition_options:
+        names.update(condition.column for condition in getattr(options, key, None) or ())
+    for grouping in (metric.top, metric.breakdown):
+        if grouping is not None:
+            names.update(grouping.by)
+    if metric.breakdown is not None:
+        names.update(comments.template_fields(metric.breakdown.label))
+    return names
+
+
 def item_keys(records: pd.DataFrame, by: tuple[str, ...]) -> pd.Series:
     """One text key per record for the values of `by` (NA where any is missing)."""
     columns = [records[b].astype("string") for b in by]
@@ -55,7 +125,7 @@ def top_items(
     records: pd.DataFrame, by: tuple[str, ...], n: int, year: PlanYear
 ) -> list[tuple[str, ...]]:
     """The n values of `by` with most records in the whole year; ties broken alphabetically."""
-    in_year = records[records[MONTH].isin([str(m) for m in year.months])]
+    in_year = records[in_months(records, [str(m) for m in year.months])]
     keyed = in_year.dropna(subset=list(by))
     if keyed.empty:
         return []
@@ -97,37 +167,84 @@ def years_figures(
     """Each year's twelve months, from one pass over the records where the kind allows it (a
     repeat starts afresh each year, so it is counted year by year)."""
     kind = metric.kind
-    needed = list(dict.fromkeys([MONTH, DATE, SOURCE, ROW, *kind.columns(metric.options)]))
+    counts = _counted_on_codes(metric, records, years)
+    if counts is not None:
+        value, denominator = counts
+        figures = []
+        for i, year in enumerate(years):
+            part = slice(i * 12, i * 12 + 12)
+            part_denominator = None if denominator is None else denominator[part]
+            figures.append(
+                _twelve_months(kind, year, value[part], part_denominator, covered, snapshot)
+            )
+        return figures
+    needed = list(dict.fromkeys([MONTH, *kind.order_columns, *kind.columns(metric.options)]))
     columns = records[[c for c in needed if c in records.columns]]
     groups = [years] if not kind.counts_within_year else [[y] for y in years]
     counted: list[tuple[pd.Series, pd.Series | None]] = []
     for group in groups:
         months = [str(m) for y in group for m in y.months]
-        in_months = columns[columns[MONTH].isin(months)]
-        counted.extend([kind.monthly(in_months, metric.options)] * len(group))
+        in_year = columns[in_months(columns, months)]
+        counted.extend([kind.monthly(in_year, metric.options)] * len(group))
     return [
-        _twelve_months(kind, year, *by_month, covered, snapshot)
+        _twelve_months(kind, year, *_by_position(by_month, year), covered, snapshot)
         for year, by_month in zip(years, counted, strict=True)
     ]
+
+
+def _counted_on_codes(
+    metric: MetricSpec, records: pd.DataFrame, years: list[PlanYear]
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """The years' monthly counts from the records' month codes, when the months are categories of
+    exactly these years (`StackedRecords`) and the kind counts records (`month_counts`)."""
+    month = records[MONTH]
+    if not isinstance(month.dtype, pd.CategoricalDtype):
+        return None
+    if list(month.array.categories) != [str(m) for y in years for m in y.months]:
+        return None
+    return metric.kind.month_counts(records, month.array.codes, 12 * len(years), metric.options)
+
+
+def _by_position(
+    by_month: tuple[pd.Series, pd.Series | None], year: PlanYear
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """A kind's figures by month text as arrays in the year's month order (NaN where none)."""
+    months = [str(m) for m in year.months]
+    value, denominators = by_month
+    return _in_months(value, months), (
+        None if denominators is None else _in_months(denominators, months)
+    )
+
+
+def in_months(records: pd.DataFrame, months: list[str]) -> np.ndarray:
+    """True for the records dated in one of the months; categories (`StackedRecords`) are looked
+    up by their codes, which `isin` on categories is slower than."""
+    column = records[MONTH]
+    if not isinstance(column.dtype, pd.CategoricalDtype):
+        return column.isin(months).to_numpy()
+    wanted = set(months)
+    lookup = [category in wanted for category in column.array.categories] + [False]
+    return np.array(lookup)[column.array.codes]
 
 
 def _twelve_months(
     kind: MeasureKind,
     year: PlanYear,
-    by_month: pd.Series,
-    denominators: pd.Series | None,
+    values: np.ndarray,
+    denominators: np.ndarray | None,
     covered: frozenset[str] | set[str],
     snapshot: bool,
 ) -> dict[str, np.ndarray]:
-    """One year's figures; months no extract covers are NaN, counted months without records 0.
+    """One year's figures (value and denominator by month, NaN where the kind found none); months
+    no extract covers are NaN, counted months without records 0.
 
     A snapshot extract (everyone in a cohort at the quarter's end) has a figure at quarter ends only.
     """
     months = [str(m) for m in year.months]
-    value = _in_months(by_month, months)
+    value = np.array(values, dtype=float)
     denominator = np.full(12, np.nan)
     if denominators is not None:
-        denominator = _in_months(denominators, months)
+        denominator = np.array(denominators, dtype=float)
     in_extracts = np.array([month in covered for month in months])
     counted = in_extracts.copy()
     if snapshot:
@@ -169,11 +286,12 @@ def measure_values(
 ) -> pd.DataFrame:
     """Monthly values of every measure (and its context figures and breakdowns), both years."""
     baseline_year = plan.baseline_for(year)
+    years = [baseline_year, year]
+    records = StackedRecords(tables, plan, years)
     columns: dict[str, list[np.ndarray]] = {name: [] for name in VALUE_COLUMNS}
     for measure in plan.measures:
         snapshot = plan.is_snapshot(measure.metric)
-        parts = list(measure_series(measure, tables, coverage, baseline_year))
-        years = [baseline_year, year]
+        parts = list(measure_series(measure, records, coverage, baseline_year))
         figured = [
             years_figures(part.metric, part.records, years, part.covered, snapshot=snapshot)
             for part in parts
@@ -190,14 +308,14 @@ def measure_values(
 
 def measure_series(
     measure: Measure,
-    tables: Mapping[str, pd.DataFrame],
+    stacks: StackedRecords,
     coverage: Mapping[str, set[str]],
     baseline_year: PlanYear,
 ) -> Iterator[SeriesRecords]:
     """The main series, then context figures, breakdown items and the rest of a proportion."""
     metric = measure.metric
     covered = metric_coverage(metric, coverage)
-    records = records_for(metric, tables)
+    records = stacks.records_for(metric)
     items = None
     if metric.top is not None:
         items = top_items(records, metric.top.by, metric.top.n, baseline_year)
@@ -205,7 +323,8 @@ def measure_series(
     yield SeriesRecords("main", "", metric, records, covered)
     for name, context in measure.context.items():
         context_covered = metric_coverage(context, coverage)
-        yield SeriesRecords("context", name, context, records_for(context, tables), context_covered)
+        context_records = stacks.records_for(context)
+        yield SeriesRecords("context", name, context, context_records, context_covered)
     if metric.breakdown is not None:
         if metric.breakdown.top is not None:
             # The figure stays the whole; only its top items are broken down (P1's top wards).
@@ -222,14 +341,13 @@ def breakdown_series(
 ) -> Iterator[SeriesRecords]:
     """One series per item (the top items in rank order, else every item in name order)."""
     by = metric.breakdown.by
-    keys = item_keys(records, by)
-    known = keys.dropna()
-    groups = records.loc[known.index].groupby(known, sort=False)
+    codes, keys = pd.factorize(item_keys(records, by))  # a record with a value missing: -1
     if items is None:
-        items = sorted({tuple(k.split(KEY_SEPARATOR)) for k in known.unique()})
+        items = sorted({tuple(key.split(KEY_SEPARATOR)) for key in keys})
+    code_of = {key: code for code, key in enumerate(keys)}
     for item in items:
-        key = KEY_SEPARATOR.join(item)
-        subset = groups.get_group(key) if key in groups.groups else records.iloc[:0]
+        code = code_of.get(KEY_SEPARATOR.join(item))
+        subset = records.iloc[:0] if code is None else records[codes == code]
         label = _label(metric.breakdown.label, subset, dict(zip(by, item, strict=True)))
         yield SeriesRecords("breakdown", label, metric, subset, covered)
 
@@ -252,9 +370,10 @@ def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
     """An item's name for readers: the key's values, or other columns of its first record."""
     values = dict(key)
     if len(records):
-        first = records.iloc[0]
         for name in comments.template_fields(template):
-            values.setdefault(name, "" if pd.isna(first[name]) else str(first[name]))
+            if name not in values:
+                first = records[name].iloc[0]
+                values[name] = "" if pd.isna(first) else str(first)
     return template.format(**values)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 ROW, DATE, MONTH, SOURCE, FILE = "_row", "_date", "_month", "_source", "_file"
@@ -26,11 +27,11 @@ class Condition:
 
 def condition_mask(table: pd.DataFrame, conditions: Iterable[Condition]) -> pd.Series:
     """True for the rows meeting every condition."""
-    mask = pd.Series(True, index=table.index)
+    mask = np.ones(len(table), dtype=bool)
     for condition in conditions:
-        matches = table[condition.column].isin(list(condition.values))
+        matches = table[condition.column].isin(list(condition.values)).to_numpy(dtype=bool)
         mask &= ~matches if condition.negate else matches
-    return mask
+    return pd.Series(mask, index=table.index)
 
 
 def filter_rows(table: pd.DataFrame, conditions: Iterable[Condition]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import numbers
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -243,6 +243,29 @@ def xmr(
     without variation gives NaN limits (not limits equal to the mean), and baselines may be shorter
     than 12 points (flagged by `trial_limits`).
     """
+    columns = xmr_columns(
+        values,
+        improvement=improvement,
+        target=target,
+        screen_outliers=screen_outliers,
+        fix_after_n_points=fix_after_n_points,
+        rebase_at=rebase_at,
+    )
+    index = values.index if isinstance(values, pd.Series) else None
+    return pd.DataFrame(columns, columns=list(COLUMNS), index=index)
+
+
+def xmr_columns(
+    values: ArrayLike,
+    *,
+    improvement: str,
+    target: float | None = None,
+    screen_outliers: bool = True,
+    fix_after_n_points: int | None = None,
+    rebase_at: Iterable[int] = (),
+) -> dict[str, np.ndarray]:
+    """`xmr`'s columns as arrays, for callers judging many charts: a DataFrame per chart costs
+    more than the chart's arithmetic."""
     improvement_sign = _improvement_sign(improvement)
     array = _as_finite_values(values)
     baseline_size = _baseline_size(fix_after_n_points)
@@ -253,20 +276,23 @@ def xmr(
     columns = {name: np.concatenate([period[name] for period in periods]) for name in periods[0]}
     columns["point_type"] = _point_types(columns["rule_side"], improvement_sign)
     columns["target"] = np.full(array.size, math.nan if target is None else float(target))
-    index = values.index if isinstance(values, pd.Series) else None
-    return pd.DataFrame(columns, columns=list(COLUMNS), index=index)
+    return columns
 
 
-def assurance(result: pd.DataFrame, *, improvement: str, target: float | None) -> str | None:
+def assurance(
+    result: pd.DataFrame | Mapping[str, np.ndarray], *, improvement: str, target: float | None
+) -> str | None:
     """Whether the latest limits say the target is always met, never met, or met by chance.
 
     None when there is nothing to judge: no target, neutral direction, no rows or NaN limits.
+    `result` is `xmr`'s frame or `xmr_columns`' arrays.
     """
     improvement_sign = _improvement_sign(improvement)
-    if target is None or improvement_sign == 0 or result.empty:
+    lpls, upls = np.asarray(result["lpl"]), np.asarray(result["upl"])
+    if target is None or improvement_sign == 0 or not lpls.size:
         return None
     target = float(target)
-    lpl, upl = float(result["lpl"].iloc[-1]), float(result["upl"].iloc[-1])
+    lpl, upl = float(lpls[-1]), float(upls[-1])
     if math.isnan(target) or math.isnan(lpl) or math.isnan(upl):
         return None
     if target > upl:
@@ -276,13 +302,14 @@ def assurance(result: pd.DataFrame, *, improvement: str, target: float | None) -
     return INCONSISTENT
 
 
-def variation(result: pd.DataFrame, *, improvement: str) -> str:
+def variation(result: pd.DataFrame | Mapping[str, np.ndarray], *, improvement: str) -> str:
     """Variation icon for the latest point: its rule's side oriented by `improvement`.
 
     Equals the last row's point_type when `improvement` is the one passed to `xmr`.
     """
     improvement_sign = _improvement_sign(improvement)
-    if result.empty:
+    sides = np.asarray(result["rule_side"])
+    if not sides.size:
         return COMMON_CAUSE
-    last_side = np.array([int(result["rule_side"].iloc[-1])])
+    last_side = np.array([int(sides[-1])])
     return str(_point_types(last_side, improvement_sign)[0])

@@ -70,11 +70,28 @@ class QuarterResult:
     variation: str = ""
     assurance: str = ""
     spc_summary: str = ""
-    chart: pd.DataFrame | None = None
+    control: ControlChart | None = None
 
     @property
     def has_data(self) -> bool:
         return self.status != NO_DATA
+
+    @property
+    def chart(self) -> pd.DataFrame | None:
+        """The control chart as `spc.xmr` gives it, indexed by month."""
+        return None if self.control is None else self.control.frame()
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    """An XmR chart's columns (`spc.xmr_columns`) and the month of each point: judging every
+    measure in every quarter needs only arrays; a frame is made for the charts written out."""
+
+    months: list[str]
+    columns: dict[str, np.ndarray]
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.columns, columns=list(spc.COLUMNS), index=self.months)
 
 
 class MonthArrays:
@@ -307,14 +324,14 @@ def judge_control_chart(j: Judgement) -> str:
     """Making Data Count XmR chart of the monthly figures, with its variation and assurance."""
     result = j.result
     chart = control_chart(j, result.target)
-    result.chart = chart
+    result.control = chart
     if chart is None:
         result.spc_summary = "Too few monthly figures for a control chart."
         return ""
-    improvement = improvement_of(j.measure)
-    result.variation = spc.variation(chart, improvement=improvement)
-    target = chart["target"].iloc[-1]
-    result.assurance = spc.assurance(chart, improvement=improvement, target=target) or ""
+    improvement, columns = improvement_of(j.measure), chart.columns
+    result.variation = spc.variation(columns, improvement=improvement)
+    target = columns["target"][-1]
+    result.assurance = spc.assurance(columns, improvement=improvement, target=target) or ""
     result.spc_summary = spc_sentence(chart, [str(m) for m in j.year.months])
     return ""
 
@@ -460,52 +477,56 @@ def improvement_of(measure: Measure) -> str:
     return "increase" if measure.higher_is_better else "decrease"
 
 
-def monthly_figures(j: Judgement, year: PlanYear, positions: list[int]) -> pd.Series:
-    """The main series' monthly figure as its kind shows it (percentages, rates), by month."""
+def monthly_figures(
+    j: Judgement, year: PlanYear, positions: list[int]
+) -> tuple[np.ndarray, list[str]]:
+    """The main series' monthly figures as its kind shows them (percentages, rates), with their
+    months; months without a figure are left out."""
     span = j.main.span(year, positions, latest=False)
     figure = j.kind.figure(span.values, span.denominators, j.measure.metric.options)
-    return pd.Series(figure, index=j.month_names(positions, year)).dropna()
+    known = ~np.isnan(figure)
+    months = [m for m, k in zip(j.month_names(positions, year), known, strict=True) if k]
+    return figure[known], months
 
 
-def control_chart(j: Judgement, target: float | None) -> pd.DataFrame | None:
+def control_chart(j: Judgement, target: float | None) -> ControlChart | None:
     """XmR chart (Making Data Count) of the monthly figures, baseline year then this year up to
     the months judged; limits from the baseline year's points when it has enough of them."""
-    baseline = monthly_figures(j, j.baseline_year, list(range(12)))
-    series = pd.concat([baseline, monthly_figures(j, j.year, j.positions)])
-    if len(series) < MIN_CONTROL_POINTS:
+    baseline, baseline_months = monthly_figures(j, j.baseline_year, list(range(12)))
+    this_year, months = monthly_figures(j, j.year, j.positions)
+    if len(baseline) + len(this_year) < MIN_CONTROL_POINTS:
         return None
     monthly_target = None
     if target is not None and j.positions:
         monthly_target = target if j.kind.level else target / len(j.positions)
-    chart = spc.xmr(
-        series,
+    columns = spc.xmr_columns(
+        np.concatenate([baseline, this_year]),
         improvement=improvement_of(j.measure),
         target=monthly_target,
         fix_after_n_points=len(baseline) if len(baseline) >= MIN_CONTROL_POINTS else None,
     )
-    chart.index = series.index
-    return chart
+    return ControlChart(months=baseline_months + months, columns=columns)
 
 
-def spc_sentence(chart: pd.DataFrame, this_year_months: list[str]) -> str:
+def spc_sentence(chart: ControlChart, this_year_months: list[str]) -> str:
     """One plain sentence for readers who are not statisticians."""
-    this_year = chart[chart.index.isin(this_year_months)]
-    if this_year.empty:
+    in_year = np.isin(chart.months, this_year_months)
+    kinds = chart.columns["point_type"][in_year]
+    months = [m for m, k in zip(chart.months, in_year, strict=True) if k]
+    if not len(kinds):
         return "No monthly figures this year yet."
-    special = this_year[this_year["point_type"] != "common_cause"]
-    if special.empty:
+    special = np.flatnonzero(kinds != "common_cause")
+    if not special.size:
         return "Within normal variation: no sign of real change."
-    kinds = this_year["point_type"].to_numpy()
     last = kinds[-1]
     if last == "common_cause":
-        latest = month_name(this_year.index[-1])
-        earlier = SPC_WORDS[special["point_type"].iloc[-1]]
-        return f"Within normal variation in {latest}, after {earlier} in {month_name(special.index[-1])}."
+        latest, earlier = month_name(months[-1]), SPC_WORDS[kinds[special[-1]]]
+        return f"Within normal variation in {latest}, after {earlier} in {month_name(months[special[-1]])}."
     start = len(kinds) - 1
     while start > 0 and kinds[start - 1] == last:
         start -= 1
     words = SPC_WORDS[last]
-    return f"{words[:1].upper()}{words[1:]} since {month_name(this_year.index[start])}."
+    return f"{words[:1].upper()}{words[1:]} since {month_name(months[start])}."
 
 
 def month_list(months: list[str]) -> str:
@@ -605,10 +626,13 @@ def breakdown_table(results: list[QuarterResult]) -> pd.DataFrame:
 def chart_table(results: list[QuarterResult], quarter: int) -> pd.DataFrame:
     """control_charts.csv: the control chart each measure was judged with in the run's quarter,
     so the report draws it and recomputes nothing."""
-    frames = []
-    for r in results:
-        if r.quarter == quarter and r.chart is not None:
-            chart = r.chart.reset_index(names="month")
-            chart.insert(0, "measure_id", r.measure.id)
-            frames.append(chart[CHART_COLUMNS])
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=CHART_COLUMNS)
+    charts = [(r.measure.id, r.control) for r in results if r.quarter == quarter and r.control]
+    if not charts:
+        return pd.DataFrame(columns=CHART_COLUMNS)
+    table = {
+        "measure_id": [m for m, chart in charts for _ in chart.months],
+        "month": [month for _, chart in charts for month in chart.months],
+    }
+    for name in CHART_COLUMNS[2:]:
+        table[name] = np.concatenate([chart.columns[name] for _, chart in charts])
+    return pd.DataFrame(table, columns=CHART_COLUMNS)

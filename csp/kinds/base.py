@@ -96,13 +96,23 @@ class MeasureKind(ABC):
         False  # a month's figure depends on the year's earlier months
     )
 
+    order_columns: ClassVar[tuple[str, ...]] = ()  # the common columns `monthly` orders records by
+
     def columns(self, options: Any) -> tuple[str, ...]:
-        """The record columns `monthly` reads besides the month, date, source and row."""
+        """The extract columns `monthly` reads besides the month (and `order_columns`)."""
         return ()
 
     @abstractmethod
     def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, pd.Series | None]:
         """Value (and denominator) by month ('YYYY-MM') from one year's records."""
+
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: Any
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """`monthly` as counts by month code (each record's month, 0 to `months` - 1, -1 for none)
+        for a kind whose figures count records: one pass over many years' records, no frames.
+        None (the default) where `monthly` must be asked."""
+        return None
 
     def figure(self, values: np.ndarray, denominators: np.ndarray, options: Any) -> np.ndarray:
         """The monthly figure readers see and control charts plot."""
@@ -148,7 +158,22 @@ class MeasureKind(ABC):
 
 
 def count_by_month(records: pd.DataFrame) -> pd.Series:
-    return records[MONTH].value_counts()
+    return count_months(records[MONTH])
+
+
+def count_codes(codes: np.ndarray, months: int) -> np.ndarray:
+    """Records by month code (-1: outside the months counted)."""
+    return np.bincount(codes[codes >= 0], minlength=months)
+
+
+def count_months(months: pd.Series) -> pd.Series:
+    """Records by month. Months the engine made categories (`metrics.StackedRecords`) are counted
+    on their codes, every category (0 where none): `value_counts` costs ten times as much."""
+    if isinstance(months.dtype, pd.CategoricalDtype):
+        codes = months.array.codes
+        categories = months.array.categories
+        return pd.Series(count_codes(codes, len(categories)), categories)
+    return months.value_counts()
 
 
 def poisson_test(actual: float, target: float, judged: Judged) -> tuple[float | None, str]:

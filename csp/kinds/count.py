@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from csp.kinds.base import (
@@ -13,6 +14,7 @@ from csp.kinds.base import (
     MeasureKind,
     Projection,
     count_by_month,
+    count_codes,
     count_projection,
     poisson_test,
 )
@@ -23,6 +25,11 @@ class Count(MeasureKind):
 
     def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, None]:
         return count_by_month(in_year), None
+
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: Any
+    ) -> tuple[np.ndarray, None] | None:
+        return count_codes(codes, months), None
 
     def test(
         self, comparison: Comparison, target: float, judged: Judged, options: Any

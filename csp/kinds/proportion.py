@@ -19,8 +19,9 @@ from csp.kinds.base import (
     Projection,
     Span,
     count_by_month,
+    count_codes,
 )
-from csp.records import Condition, filter_rows
+from csp.records import Condition, condition_mask, filter_rows
 
 
 class ProportionOptions(KindOptions):
@@ -43,6 +44,12 @@ class Proportion(MeasureKind):
     ) -> tuple[pd.Series, pd.Series]:
         successes = filter_rows(in_year, options.numerator)
         return count_by_month(successes), count_by_month(in_year)
+
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: ProportionOptions
+    ) -> tuple[np.ndarray, np.ndarray]:
+        successes = condition_mask(records, options.numerator).to_numpy()
+        return count_codes(codes[successes], months), count_codes(codes, months)
 
     def figure(self, values: np.ndarray, denominators: np.ndarray, options: Any) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):

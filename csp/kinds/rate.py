@@ -20,6 +20,7 @@ from csp.kinds.base import (
     Projection,
     Span,
     count_by_month,
+    count_codes,
     count_projection,
     poisson_test,
 )
@@ -42,6 +43,11 @@ class Rate(MeasureKind):
     def monthly(self, in_year: pd.DataFrame, options: RateOptions) -> tuple[pd.Series, None]:
         """The count by month: the population is the plan's, the same every month."""
         return count_by_month(in_year), None
+
+    def month_counts(
+        self, records: pd.DataFrame, codes: np.ndarray, months: int, options: RateOptions
+    ) -> tuple[np.ndarray, None]:
+        return count_codes(codes, months), None
 
     def figure(
         self, values: np.ndarray, denominators: np.ndarray, options: RateOptions

@@ -23,6 +23,7 @@ class Supplied(MeasureKind):
     sums_months = False
     level = True
     zero_when_no_records = False
+    order_columns = (DATE, ROW)
 
     def columns(self, options: SuppliedOptions) -> tuple[str, ...]:
         return (options.value, options.base) if options.base else (options.value,)
