@@ -212,9 +212,13 @@ class Batch:
         return raw.assign(**{FILE_NO: files.map(numbers).to_numpy(dtype="int64")})
 
     def done(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The table without its file numbers, its facts in order (`ordered`)."""
+        self.ordered()
+        return table.drop(columns=FILE_NO)
+
+    def ordered(self) -> None:
         """Facts file by file, in file order, each file's in the order they were found."""
         self.facts.order_by_file(self.names, since=self.first_fact)
-        return table.drop(columns=FILE_NO)
 
     def fail(self, table: pd.DataFrame, bad: pd.Series, problem: str, column: str) -> ExtractError:
         """The first bad row, in file order, named by its file, line and column; its value is shown
@@ -296,7 +300,9 @@ def clean_extract(
     typed_columns = {
         c.name: typed(cells[c.name], c, batch, wards, kept) for c in spec.columns.values()
     }
-    return batch.done(_dated(kept.frame(typed_columns), batch))
+    records = _records(kept, typed_columns, batch)
+    batch.ordered()
+    return records
 
 
 class Kept:
@@ -340,46 +346,61 @@ def _duplicated(codes: list[np.ndarray], file_numbers: np.ndarray) -> np.ndarray
     return duplicated
 
 
-def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
-    """The month each row counts in: the file's last month for a snapshot, else the row's date."""
-    spec = batch.spec
+def _records(kept: Kept, typed_columns: dict[str, object], batch: Batch) -> pd.DataFrame:
+    """The cleaned table, made once: the typed columns and `_row` in the table's order, then the
+    month each row counts in, `_source` and `_file`."""
+    table = kept.table
+    columns = {
+        name: typed_columns[name] if name in typed_columns else table[name].array.take(kept.rows)
+        for name in table.columns
+        if name not in (FILE, FILE_NO)
+    }
+    columns.update(_months(kept, typed_columns, batch))
+    frame = pd.DataFrame(columns)
+    frame["_source"] = batch.spec.name
+    frame[FILE] = table[FILE].array.take(kept.rows).astype("str")
+    return frame
+
+
+def _months(kept: Kept, typed_columns: dict[str, object], batch: Batch) -> dict[str, object]:
+    """`_date` and `_month`: a snapshot's file's last month (its last day), else the row's date
+    and its month; rows dated after their file's period are refused, earlier ones counted."""
+    spec, numbers = batch.spec, kept.file_numbers()
     if spec.snapshot:
-        last = batch.file_attribute(table, "last_month")
-        table["_month"] = last
-        starts = pd.to_datetime(pd.Series(last, index=table.index), format="%Y-%m")
-        table["_date"] = starts + pd.offsets.MonthEnd(0)
-    elif spec.date is not None:
-        dates = table[spec.date]
-        table["_date"] = dates
-        months = month_text(dates)
-        table["_month"] = months
-        first = batch.file_attribute(table, "first_month")
-        last = batch.file_attribute(table, "last_month")
-        _refuse_later_rows(table, months.to_numpy() > last, batch)
-        batch.count("outside_period", table, months.to_numpy() < first)
-    table["_source"] = spec.name
-    table[FILE] = table.pop(FILE).astype("str")
-    return table.reset_index(drop=True)
+        lasts = [file.last_month for file in batch.files]
+        ends = pd.to_datetime(pd.Series(lasts), format="%Y-%m") + pd.offsets.MonthEnd(0)
+        return {"_month": np.array(lasts, dtype=object)[numbers], "_date": ends.array.take(numbers)}
+    if spec.date is None:
+        return {}
+    dates = np.asarray(typed_columns[spec.date])
+    months = dates.astype("datetime64[M]").astype(str).astype(object)
+    first = np.array([file.first_month for file in batch.files], dtype=object)[numbers]
+    last = np.array([file.last_month for file in batch.files], dtype=object)[numbers]
+    _refuse_later_rows(kept, typed_columns, dates, months > last, batch)
+    batch.count("outside_period", numbers, months < first)
+    return {"_date": dates, "_month": pd.Series(months, dtype=object)}
 
 
-def _refuse_later_rows(table: pd.DataFrame, later: np.ndarray, batch: Batch) -> None:
+def _refuse_later_rows(
+    kept: Kept,
+    typed_columns: dict[str, object],
+    dates: np.ndarray,
+    later: np.ndarray,
+    batch: Batch,
+) -> None:
     """Rows dated after their file's period, or in the future, contradict the file: a quarter's
     extract cannot hold a later month's records (earlier ones are late records, and kept)."""
     spec = batch.spec
-    future = (table[spec.date] > pd.Timestamp.now()).to_numpy(dtype=bool, na_value=False)
+    future = dates > pd.Timestamp.now().to_datetime64()
+    if not (future.any() or later.any()):
+        return
+    table = kept.frame(typed_columns)
     if future.any():
         problem = "'{value}' is in the future: check the extract's dates"
         raise batch.fail(table, pd.Series(future, index=table.index), problem, spec.date)
-    if later.any():
-        last = batch.file_attribute(table, "last_month")[later.argmax()]
-        problem = f"'{{value}}' is after the file's period, which ends with {last}"
-        raise batch.fail(table, pd.Series(later, index=table.index), problem, spec.date)
-
-
-def month_text(dates: pd.Series) -> pd.Series:
-    """'2011-04' for each date, as text (months are compared and stored as text)."""
-    months = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(str)
-    return pd.Series(months, index=dates.index, dtype=object)
+    last = batch.file_attribute(table, "last_month")[later.argmax()]
+    problem = f"'{{value}}' is after the file's period, which ends with {last}"
+    raise batch.fail(table, pd.Series(later, index=table.index), problem, spec.date)
 
 
 def typed(
