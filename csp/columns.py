@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray
 
 from csp.errors import ExtractError
@@ -156,12 +158,24 @@ class Cells:
         self.codes = np.asarray(remap, dtype=np.intp)[self.codes]
         return rows
 
-    def empty(self) -> list[bool]:
+    def blank(self, tidy: list[str | None]) -> np.ndarray:
+        """Which rows are blank once tidied."""
+        return self.at([t == "" for t in tidy])
+
+    def empty(self) -> np.ndarray:
         """Missing or '' (after trimming), per distinct value."""
-        return [
-            code == self.missing or (isinstance(v, str) and v == "")
-            for code, v in enumerate(self.values)
-        ]
+        return np.array(
+            [
+                code == self.missing or (isinstance(v, str) and v == "")
+                for code, v in enumerate(self.values)
+            ],
+            dtype=bool,
+        )
+
+    def text_result(self, empty: np.ndarray) -> ExtensionArray:
+        """The cells as the plan's text, an empty one missing."""
+        text = [None if blank else value for value, blank in zip(self.values, empty, strict=True)]
+        return pd.array(text, dtype="string").take(self.codes)
 
     def distinct(self) -> pd.Series:
         """The distinct values as a Series of the column's kind (text, or mixed cells)."""
@@ -176,6 +190,81 @@ class Cells:
             text = tidy_spaces(values)
             values = text.where(text.notna(), values)
         return values
+
+
+class TextCells(Cells):
+    """`Cells` of an Arrow text column (every CSV's): distinct values kept as an Arrow array, so
+    trimming and the text result are Arrow calls, and Python sees a distinct value only where a
+    check needs it (wards, flags, dates)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.source = values
+        self.rows = np.arange(len(values))
+        self.changed = False
+        array = pa.array(values.array)
+        self._encode(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
+        self.codes = self._remap
+
+    def _encode(self, array: pa.Array) -> None:
+        """Distinct values (a missing one last) and the code of each of `array`'s values."""
+        encoded = pc.dictionary_encode(array)
+        distinct = encoded.dictionary
+        self.missing = len(distinct) if encoded.indices.null_count else None
+        if self.missing is not None:
+            distinct = pa.concat_arrays([distinct, pa.nulls(1, distinct.type)])
+        self.arrow = distinct
+        indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
+        self._remap = indices.to_numpy(zero_copy_only=False).astype(np.intp)
+        self._values: list[object] | None = None
+
+    @property
+    def values(self) -> list[object]:  # type: ignore[override]
+        if self._values is None:
+            self._values = self.arrow.to_pylist()
+        return self._values
+
+    @property
+    def text(self) -> list[bool]:  # type: ignore[override]
+        return [code != self.missing for code in range(len(self.arrow))]
+
+    def tidied(self) -> pa.Array:  # type: ignore[override]
+        """As `Cells.tidied`, by Arrow (the row-by-row cleaning's own calls)."""
+        spaced = pc.replace_substring_regex(self.arrow, _WHITESPACE, " ")
+        return pc.utf8_trim_whitespace(spaced)
+
+    def blank(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
+        return self.at(_flags_of(pc.equal(tidy, "")))
+
+    def trim(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
+        changed = _flags_of(pc.not_equal(tidy, self.arrow))
+        rows = self.at(changed)
+        if rows.any():
+            self.changed = True
+            self._encode(pc.if_else(pa.array(changed), tidy, self.arrow))
+            self.codes = self._remap[self.codes]
+        return rows
+
+    def empty(self) -> np.ndarray:
+        flags = _flags_of(pc.equal(self.arrow, ""))
+        if self.missing is not None:
+            flags[self.missing] = True
+        return flags
+
+    def text_result(self, empty: np.ndarray) -> ExtensionArray:
+        text = pc.if_else(pa.array(empty), pa.scalar(None, self.arrow.type), self.arrow)
+        return pd.arrays.ArrowStringArray(text.take(pa.array(self.codes)))
+
+
+def _flags_of(mask: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as numpy, missing as False."""
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).copy()
+
+
+def cells_of(values: pd.Series) -> Cells:
+    """`TextCells` for an Arrow text column, else `Cells`."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return TextCells(values)
+    return Cells(values)
 
 
 class Batch:
@@ -281,9 +370,9 @@ def clean_extract(
     rows may leave it out); raise ExtractError naming the file and row of an unreadable value."""
     batch = Batch(spec, files, facts)
     table = batch.numbered(raw)
-    cells = {c.name: Cells(table[c.name]) for c in spec.columns.values()}
+    cells = {c.name: cells_of(table[c.name]) for c in spec.columns.values()}
     tidy = {name: column.tidied() for name, column in cells.items()}
-    blank = np.logical_and.reduce([cells[n].at([t == "" for t in tidy[n]]) for n in cells])
+    blank = np.logical_and.reduce([cells[name].blank(tidy[name]) for name in cells])
     file_numbers = table[FILE_NO].to_numpy()
     batch.count("blank_lines", file_numbers, blank)
     kept = Kept(table, np.flatnonzero(~blank))
@@ -358,7 +447,7 @@ def _records(kept: Kept, typed_columns: dict[str, object], batch: Batch) -> pd.D
     columns.update(_months(kept, typed_columns, batch))
     frame = pd.DataFrame(columns)
     frame["_source"] = batch.spec.name
-    frame[FILE] = table[FILE].array.take(kept.rows).astype("str")
+    frame[FILE] = pd.array(batch.names, dtype="str").take(kept.file_numbers())  # row's file
     return frame
 
 
@@ -424,8 +513,7 @@ def typed(
         return _flags(cells, column, batch, kept, empty)
     if column.type == "ward" and wards:
         return _wards(cells, column, empty, wards, batch, kept)
-    text = [None if blank else value for value, blank in zip(cells.values, empty, strict=True)]
-    return pd.array(text, dtype="string").take(cells.codes)
+    return cells.text_result(empty)
 
 
 def _numbers(cells: Cells, column: ColumnSpec, batch: Batch, kept: Kept) -> np.ndarray:
