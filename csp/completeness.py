@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from csp.extracts import Acceptance, ExtractFile, display_path
 from csp.periods import month_label
@@ -304,6 +306,10 @@ def _blank(values: pd.Series) -> np.ndarray:
         codes = values.cat.codes.to_numpy()
         empty = np.append(np.asarray(values.cat.categories.astype(str) == ""), True)
         return empty[codes]  # code -1, missing, takes the last: True
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values.array)  # cleaned text: one Arrow comparison, missing is blank
+        blank = pc.fill_null(pc.equal(array, ""), True)
+        return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
     text = values.astype("string")
     return values.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=False)
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from csp.errors import KeyFileError
 
@@ -92,10 +93,17 @@ def pseudonyms(values: pd.Series) -> pd.Series:
     """Each ID's pseudonym, missing IDs left missing: each distinct ID is hashed once and spread
     back to its rows (by Arrow, from the distinct pseudonyms), so the cost follows the number of
     people, not of records."""
-    codes, distinct = pd.factorize(values)
-    hashed = pa.array(list(map(_hasher(key()), distinct.astype(str).tolist())), type=pa.string())
-    rows = hashed.take(pa.array(codes, mask=codes < 0))  # code -1: missing
-    return pd.Series(pd.arrays.ArrowStringArray(rows), index=values.index)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values.array)  # IDs as cleaned: Arrow text, encoded where they are
+        encoded = pc.dictionary_encode(
+            array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
+        )
+        distinct, codes = encoded.dictionary.to_pylist(), encoded.indices  # missing: null
+    else:
+        numbers, found = pd.factorize(values)
+        distinct, codes = found.astype(str).tolist(), pa.array(numbers, mask=numbers < 0)
+    hashed = pa.array(list(map(_hasher(key()), distinct)), type=pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(hashed.take(codes)), index=values.index)
 
 
 def _hasher(secret: bytes) -> Callable[[str], str]:

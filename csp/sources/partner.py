@@ -123,7 +123,10 @@ class PartnerSource(Source):
             return table
         resent = table.duplicated(subset=[spec.id], keep="last")
         facts.add("resent", spec.name, ALL_FILES, int(resent.sum()))
-        kept = table[~resent].reset_index(drop=True)
+        if resent.any() or not table.index.equals(pd.RangeIndex(len(table))):
+            kept = table[~resent].reset_index(drop=True)
+        else:  # nothing re-sent: the table as it is, not a copy
+            kept = table
         kept_by_file = kept["_file"].value_counts()
         for file in files:
             file.rows_kept = int(kept_by_file.get(display_path(file.path), 0))
