@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.api.extensions import ExtensionArray
 
 from csp.errors import ExtractError
 from csp.extracts import ROW, ExtractFile, display_path
@@ -92,6 +95,178 @@ def by_distinct(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> 
     return pd.Series(changed.take(codes, allow_fill=True), index=values.index)
 
 
+class Cells:
+    """One column as codes into its distinct values (a missing value, if any, is one of them):
+    trimming, checks and types are worked out once per distinct value and spread back by code,
+    since an extract repeats a few wards, dates and offences over thousands of rows, and a pandas
+    call per step of every column cost more than the work itself."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.source = values
+        codes, distinct = pd.factorize(values)
+        self.values: list[object] = distinct.tolist()
+        self.missing: int | None = None  # the code of missing cells
+        absent = codes < 0
+        if absent.any():
+            self.missing = len(self.values)
+            self.values.append(values.iloc[int(absent.argmax())])
+            codes = np.where(absent, self.missing, codes)
+        self.codes = codes
+        self.rows = np.arange(len(values))  # positions in `source` of the rows still kept
+        self.changed = False  # some kept cell was trimmed: the column became its trimmed text
+        if isinstance(values.dtype, pd.StringDtype):
+            self.text = [code != self.missing for code in range(len(self.values))]
+        else:
+            self.text = text_mask(pd.Series(self.values, dtype=object)).tolist()
+
+    def tidied(self) -> list[str | None]:
+        """`tidy_spaces` of each distinct value: runs of whitespace as one space, ends trimmed
+        (str.split's whitespace is `_WHITESPACE`, and what Arrow's strip trims)."""
+        return [
+            " ".join(str(v).split()) if t else None
+            for v, t in zip(self.values, self.text, strict=True)
+        ]
+
+    def at(self, flags: Sequence[bool]) -> np.ndarray:
+        """A flag per distinct value as a flag per kept row."""
+        return np.asarray(flags, dtype=bool)[self.codes]
+
+    def keep(self, kept: np.ndarray) -> None:
+        self.codes, self.rows = self.codes[kept], self.rows[kept]
+
+    def trim(self, tidy: list[str | None]) -> np.ndarray:
+        """Each text value as tidied; which kept rows changed. Values that become equal merge."""
+        changed = [t is not None and t != str(v) for v, t in zip(self.values, tidy, strict=True)]
+        rows = self.at(changed)
+        if not rows.any():
+            return rows
+        self.changed = True
+        index: dict[object, int] = {}
+        text: list[bool] = []
+        remap = []
+        for value, tidied, change, is_text in zip(
+            self.values, tidy, changed, self.text, strict=True
+        ):
+            value = tidied if change else value
+            if value not in index:
+                index[value] = len(index)
+                text.append(is_text)
+            remap.append(index[value])
+        if self.missing is not None:
+            self.missing = remap[self.missing]
+        self.values, self.text = list(index), text
+        self.codes = np.asarray(remap, dtype=np.intp)[self.codes]
+        return rows
+
+    def blank(self, tidy: list[str | None]) -> np.ndarray:
+        """Which rows are blank once tidied."""
+        return self.at([t == "" for t in tidy])
+
+    def empty(self) -> np.ndarray:
+        """Missing or '' (after trimming), per distinct value."""
+        return np.array(
+            [
+                code == self.missing or (isinstance(v, str) and v == "")
+                for code, v in enumerate(self.values)
+            ],
+            dtype=bool,
+        )
+
+    def text_result(self, empty: np.ndarray) -> ExtensionArray:
+        """The cells as the plan's text, an empty one missing."""
+        text = [None if blank else value for value, blank in zip(self.values, empty, strict=True)]
+        return pd.array(text, dtype="string").take(self.codes)
+
+    def distinct(self) -> pd.Series:
+        """The distinct values as a Series of the column's kind (text, or mixed cells)."""
+        text_kind = isinstance(self.source.dtype, pd.StringDtype)
+        return pd.Series(self.values, dtype=self.source.dtype if text_kind else object)
+
+    def series(self) -> pd.Series:
+        """The kept cells as cleaning row by row had them: for numbers, and for the value a
+        refusal names."""
+        values = self.source.iloc[self.rows]
+        if self.changed:
+            text = tidy_spaces(values)
+            values = text.where(text.notna(), values)
+        return values
+
+
+class TextCells(Cells):
+    """`Cells` of an Arrow text column (every CSV's): distinct values kept as an Arrow array, so
+    trimming and the text result are Arrow calls, and Python sees a distinct value only where a
+    check needs it (wards, flags, dates)."""
+
+    def __init__(self, values: pd.Series) -> None:
+        self.source = values
+        self.rows = np.arange(len(values))
+        self.changed = False
+        array = pa.array(values.array)
+        self._encode(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
+        self.codes = self._remap
+
+    def _encode(self, array: pa.Array) -> None:
+        """Distinct values (a missing one last) and the code of each of `array`'s values."""
+        encoded = pc.dictionary_encode(array)
+        distinct = encoded.dictionary
+        self.missing = len(distinct) if encoded.indices.null_count else None
+        if self.missing is not None:
+            distinct = pa.concat_arrays([distinct, pa.nulls(1, distinct.type)])
+        self.arrow = distinct
+        indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
+        self._remap = indices.to_numpy(zero_copy_only=False).astype(np.intp)
+        self._values: list[object] | None = None
+
+    @property
+    def values(self) -> list[object]:  # type: ignore[override]
+        if self._values is None:
+            self._values = self.arrow.to_pylist()
+        return self._values
+
+    @property
+    def text(self) -> list[bool]:  # type: ignore[override]
+        return [code != self.missing for code in range(len(self.arrow))]
+
+    def tidied(self) -> pa.Array:  # type: ignore[override]
+        """As `Cells.tidied`, by Arrow (the row-by-row cleaning's own calls)."""
+        spaced = pc.replace_substring_regex(self.arrow, _WHITESPACE, " ")
+        return pc.utf8_trim_whitespace(spaced)
+
+    def blank(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
+        return self.at(_flags_of(pc.equal(tidy, "")))
+
+    def trim(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
+        changed = _flags_of(pc.not_equal(tidy, self.arrow))
+        rows = self.at(changed)
+        if rows.any():
+            self.changed = True
+            self._encode(pc.if_else(pa.array(changed), tidy, self.arrow))
+            self.codes = self._remap[self.codes]
+        return rows
+
+    def empty(self) -> np.ndarray:
+        flags = _flags_of(pc.equal(self.arrow, ""))
+        if self.missing is not None:
+            flags[self.missing] = True
+        return flags
+
+    def text_result(self, empty: np.ndarray) -> ExtensionArray:
+        text = pc.if_else(pa.array(empty), pa.scalar(None, self.arrow.type), self.arrow)
+        return pd.arrays.ArrowStringArray(text.take(pa.array(self.codes)))
+
+
+def _flags_of(mask: pa.Array) -> np.ndarray:
+    """An Arrow boolean array as numpy, missing as False."""
+    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).copy()
+
+
+def cells_of(values: pd.Series) -> Cells:
+    """`TextCells` for an Arrow text column, else `Cells`."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return TextCells(values)
+    return Cells(values)
+
+
 class Batch:
     """The files whose rows are cleaned together: finds a row's file, records facts per file.
 
@@ -126,9 +301,13 @@ class Batch:
         return raw.assign(**{FILE_NO: files.map(numbers).to_numpy(dtype="int64")})
 
     def done(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The table without its file numbers, its facts in order (`ordered`)."""
+        self.ordered()
+        return table.drop(columns=FILE_NO)
+
+    def ordered(self) -> None:
         """Facts file by file, in file order, each file's in the order they were found."""
         self.facts.order_by_file(self.names, since=self.first_fact)
-        return table.drop(columns=FILE_NO)
 
     def fail(self, table: pd.DataFrame, bad: pd.Series, problem: str, column: str) -> ExtractError:
         """The first bad row, in file order, named by its file, line and column; its value is shown
@@ -147,17 +326,19 @@ class Batch:
     def count(
         self,
         code: str,
-        table: pd.DataFrame,
+        table: pd.DataFrame | np.ndarray,
         rows: object,
-        details: pd.Series | None = None,
-        shown: pd.Series | None = None,
+        details: Mapping[str, str] | None = None,
+        shown: Mapping[str, str] | None = None,
     ) -> None:
-        """Add a fact per file: how many of `rows` (a mask or a count per row of `table`) it has;
-        `details` and `shown` (by file name) are its values as sent and as a report may show them."""
+        """Add a fact per file: how many of `rows` (a mask or a count per row of `table`, or of
+        its rows' file numbers) it has; `details` and `shown` (by file name) are its values as sent
+        and as a report may show them."""
         weights = np.asarray(rows, dtype="float64")
         if not weights.any():
             return
-        per_file = np.bincount(table[FILE_NO].to_numpy(), weights, minlength=len(self.names))
+        numbers = table if isinstance(table, np.ndarray) else table[FILE_NO].to_numpy()
+        per_file = np.bincount(numbers, weights, minlength=len(self.names))
         for number in np.flatnonzero(per_file):
             name = self.names[number]
             detail = "" if details is None else str(details.get(name, ""))
@@ -165,13 +346,12 @@ class Batch:
             month = self.files[number].first_month if self.monthly else ""
             self.facts.add(code, self.spec.name, name, int(per_file[number]), detail, month, safe)
 
-    def shown(self, column: str, values: pd.Series) -> pd.Series:
-        """`values` of `column` as a report may show them: as they are where the plan says the
-        column's values are safe to show, else each as its mask."""
-        text = values.astype(str)
+    def shown_values(self, column: str, values: list[object]) -> list[str]:
+        """`values` as a report may show them: as they are where the plan says the column's
+        values are safe to show, else each as its mask."""
         if column in self.spec.show_values:
-            return text
-        return by_distinct(text, lambda distinct: "'" + distinct.map(mask) + "'")
+            return [str(value) for value in values]
+        return ["'" + mask(str(value)) + "'" for value in values]
 
     def file_attribute(self, table: pd.DataFrame, attribute: str) -> np.ndarray:
         """Each row's file's `attribute` (first_month, last_month), as a numpy array."""
@@ -190,166 +370,261 @@ def clean_extract(
     rows may leave it out); raise ExtractError naming the file and row of an unreadable value."""
     batch = Batch(spec, files, facts)
     table = batch.numbered(raw)
-    columns = [c.name for c in spec.columns.values()]
-    tidy = {c: tidy_spaces(table[c]) for c in columns}
-    blank = np.logical_and.reduce([_is(tidy[c], "") for c in columns])
-    batch.count("blank_lines", table, blank)
-    table = table[~blank]
-    trimmed = np.zeros(len(table), dtype="int64")
-    for column in columns:
-        text = tidy[column][~blank]
-        changed = text.notna().to_numpy() & ~_is(text, as_text(table[column]))
-        if changed.any():
-            trimmed += changed
-            table[column] = text.where(text.notna(), table[column])
-    batch.count("spaces_trimmed", table, trimmed, pd.Series("cells", index=batch.names))
-    duplicated = table.duplicated(subset=[*columns, FILE], keep="first")
-    batch.count("duplicates_dropped", table, duplicated)
-    table = table[~duplicated]
-    for column in spec.columns.values():
-        table[column.name] = typed(table, column, batch, wards)
-    return batch.done(_dated(table, batch))
+    cells = {c.name: cells_of(table[c.name]) for c in spec.columns.values()}
+    tidy = {name: column.tidied() for name, column in cells.items()}
+    blank = np.logical_and.reduce([cells[name].blank(tidy[name]) for name in cells])
+    file_numbers = table[FILE_NO].to_numpy()
+    batch.count("blank_lines", file_numbers, blank)
+    kept = Kept(table, np.flatnonzero(~blank))
+    trimmed = np.zeros(len(kept.rows), dtype="int64")
+    for name, column in cells.items():
+        column.keep(~blank)
+        trimmed += column.trim(tidy[name])
+    batch.count("spaces_trimmed", kept.file_numbers(), trimmed, {n: "cells" for n in batch.names})
+    duplicated = _duplicated([c.codes for c in cells.values()], kept.file_numbers())
+    batch.count("duplicates_dropped", kept.file_numbers(), duplicated)
+    kept.rows = kept.rows[~duplicated]
+    for column in cells.values():
+        column.keep(~duplicated)
+    typed_columns = {
+        c.name: typed(cells[c.name], c, batch, wards, kept) for c in spec.columns.values()
+    }
+    records = _records(kept, typed_columns, batch)
+    batch.ordered()
+    return records
 
 
-def _is(values: pd.Series, other: object) -> np.ndarray:
-    """Equal cell by cell, as a numpy mask (missing cells are not equal to anything)."""
-    return (values == other).to_numpy(dtype=bool, na_value=False)
+class Kept:
+    """The rows of the numbered table still kept, by position; the frame of them when done, or
+    to name a row in a refusal."""
+
+    def __init__(self, table: pd.DataFrame, rows: np.ndarray) -> None:
+        self.table, self.rows = table, rows
+
+    def file_numbers(self) -> np.ndarray:
+        return self.table[FILE_NO].to_numpy()[self.rows]
+
+    def frame(self, columns: dict[str, object]) -> pd.DataFrame:
+        """The kept rows with `columns` in place of the table's own, in the table's order."""
+        cells = {
+            name: columns[name] if name in columns else self.table[name].array.take(self.rows)
+            for name in self.table.columns
+        }
+        return pd.DataFrame(cells, index=self.table.index[self.rows])
+
+    def refusal(
+        self, batch: Batch, cells: Cells, bad: np.ndarray, problem: str, column: str
+    ) -> ExtractError:
+        """The error naming the first kept row in `bad` (and its value as cleaning left it)."""
+        frame = self.frame({column: cells.series().array})
+        return batch.fail(frame, pd.Series(bad, index=frame.index), problem, column)
 
 
-def _dated(table: pd.DataFrame, batch: Batch) -> pd.DataFrame:
-    """The month each row counts in: the file's last month for a snapshot, else the row's date."""
-    spec = batch.spec
+def _duplicated(codes: list[np.ndarray], file_numbers: np.ndarray) -> np.ndarray:
+    """Rows equal in every column to an earlier row of the same file (DataFrame.duplicated over
+    the columns and `_file`, keep first), from the columns' codes."""
+    key = file_numbers.astype("int64")
+    for column in codes:
+        size = int(column.max(initial=0)) + 1
+        if int(key.max(initial=0)) + 1 > 2**62 // size:  # renumber before the product overflows
+            key = np.unique(key, return_inverse=True)[1].astype("int64")
+        key = key * size + column
+    first = np.unique(key, return_index=True)[1]
+    duplicated = np.ones(len(key), dtype=bool)
+    duplicated[first] = False
+    return duplicated
+
+
+def _records(kept: Kept, typed_columns: dict[str, object], batch: Batch) -> pd.DataFrame:
+    """The cleaned table, made once: the typed columns and `_row` in the table's order, then the
+    month each row counts in, `_source` and `_file`."""
+    table = kept.table
+    columns = {
+        name: typed_columns[name] if name in typed_columns else table[name].array.take(kept.rows)
+        for name in table.columns
+        if name not in (FILE, FILE_NO)
+    }
+    columns.update(_months(kept, typed_columns, batch))
+    frame = pd.DataFrame(columns)
+    frame["_source"] = batch.spec.name
+    frame[FILE] = pd.array(batch.names, dtype="str").take(kept.file_numbers())  # row's file
+    return frame
+
+
+def _months(kept: Kept, typed_columns: dict[str, object], batch: Batch) -> dict[str, object]:
+    """`_date` and `_month`: a snapshot's file's last month (its last day), else the row's date
+    and its month; rows dated after their file's period are refused, earlier ones counted."""
+    spec, numbers = batch.spec, kept.file_numbers()
     if spec.snapshot:
-        last = batch.file_attribute(table, "last_month")
-        table["_month"] = last
-        starts = pd.to_datetime(pd.Series(last, index=table.index), format="%Y-%m")
-        table["_date"] = starts + pd.offsets.MonthEnd(0)
-    elif spec.date is not None:
-        dates = table[spec.date]
-        table["_date"] = dates
-        months = month_text(dates)
-        table["_month"] = months
-        first = batch.file_attribute(table, "first_month")
-        last = batch.file_attribute(table, "last_month")
-        _refuse_later_rows(table, months.to_numpy() > last, batch)
-        batch.count("outside_period", table, months.to_numpy() < first)
-    table["_source"] = spec.name
-    table[FILE] = table.pop(FILE).astype("str")
-    return table.reset_index(drop=True)
+        lasts = [file.last_month for file in batch.files]
+        ends = pd.to_datetime(pd.Series(lasts), format="%Y-%m") + pd.offsets.MonthEnd(0)
+        return {"_month": np.array(lasts, dtype=object)[numbers], "_date": ends.array.take(numbers)}
+    if spec.date is None:
+        return {}
+    dates = np.asarray(typed_columns[spec.date])
+    months = dates.astype("datetime64[M]").astype(str).astype(object)
+    first = np.array([file.first_month for file in batch.files], dtype=object)[numbers]
+    last = np.array([file.last_month for file in batch.files], dtype=object)[numbers]
+    _refuse_later_rows(kept, typed_columns, dates, months > last, batch)
+    batch.count("outside_period", numbers, months < first)
+    return {"_date": dates, "_month": pd.Series(months, dtype=object)}
 
 
-def _refuse_later_rows(table: pd.DataFrame, later: np.ndarray, batch: Batch) -> None:
+def _refuse_later_rows(
+    kept: Kept,
+    typed_columns: dict[str, object],
+    dates: np.ndarray,
+    later: np.ndarray,
+    batch: Batch,
+) -> None:
     """Rows dated after their file's period, or in the future, contradict the file: a quarter's
     extract cannot hold a later month's records (earlier ones are late records, and kept)."""
     spec = batch.spec
-    future = (table[spec.date] > pd.Timestamp.now()).to_numpy(dtype=bool, na_value=False)
+    future = dates > pd.Timestamp.now().to_datetime64()
+    if not (future.any() or later.any()):
+        return
+    table = kept.frame(typed_columns)
     if future.any():
         problem = "'{value}' is in the future: check the extract's dates"
         raise batch.fail(table, pd.Series(future, index=table.index), problem, spec.date)
-    if later.any():
-        last = batch.file_attribute(table, "last_month")[later.argmax()]
-        problem = f"'{{value}}' is after the file's period, which ends with {last}"
-        raise batch.fail(table, pd.Series(later, index=table.index), problem, spec.date)
-
-
-def month_text(dates: pd.Series) -> pd.Series:
-    """'2011-04' for each date, as text (months are compared and stored as text)."""
-    months = dates.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype(str)
-    return pd.Series(months, index=dates.index, dtype=object)
+    last = batch.file_attribute(table, "last_month")[later.argmax()]
+    problem = f"'{{value}}' is after the file's period, which ends with {last}"
+    raise batch.fail(table, pd.Series(later, index=table.index), problem, spec.date)
 
 
 def typed(
-    table: pd.DataFrame, column: ColumnSpec, batch: Batch, wards: dict[str, str]
-) -> pd.Series:
+    cells: Cells, column: ColumnSpec, batch: Batch, wards: dict[str, str], kept: Kept
+) -> ExtensionArray | np.ndarray:
     """One column read as its plan type; an empty cell where a value is needed names its row."""
-    values = table[column.name]
-    empty = (values.isna() | (values == "")).astype(bool)
+    empty = cells.empty()
     must_have = (
         column.type in ("date", "month")
         or (column.required and column.type != "str")
         or column.name == batch.spec.id  # a record's reference: a re-sent copy is found by it
     )
-    if must_have and empty.any():
-        raise batch.fail(table, empty, f"{column.type} value is empty", column.name)
+    if must_have and (empty_rows := cells.at(empty)).any():
+        problem = f"{column.type} value is empty"
+        raise kept.refusal(batch, cells, empty_rows, problem, column.name)
     if column.type == "date":
-        return dates(table, column, batch)
+        return dates(cells, column, batch, kept)
     if column.type in ("int", "number"):
-        numbers = pd.to_numeric(values.where(~empty), errors="coerce")
-        bad = numbers.isna() & ~empty
-        if column.type == "int":
-            bad |= numbers.notna() & (numbers % 1 != 0)
-        if bad.any():
-            whole = "whole " if column.type == "int" else ""
-            raise batch.fail(table, bad, f"'{{value}}' is not a {whole}number", column.name)
-        _check_range(table, numbers, column, batch)
-        return numbers
+        return _numbers(cells, column, batch, kept)
     if column.type == "flag":
-        lowered = values.astype(str).str.strip().str.casefold()
-        bad = ~lowered.isin(TRUE_WORDS | FALSE_WORDS) & ~empty
-        if bad.any():
-            problem = "'{value}' is not a yes/no flag (expected Y or N)"
-            raise batch.fail(table, bad, problem, column.name)
-        return lowered.isin(TRUE_WORDS).where(~empty, other=pd.NA).astype("boolean")
+        return _flags(cells, column, batch, kept, empty)
     if column.type == "ward" and wards:
-        return _wards(table, column, empty, wards, batch)
-    return values.where(~empty, other=pd.NA).astype("string")
+        return _wards(cells, column, empty, wards, batch, kept)
+    return cells.text_result(empty)
 
 
-def _check_range(table: pd.DataFrame, numbers: pd.Series, column: ColumnSpec, batch: Batch) -> None:
+def _numbers(cells: Cells, column: ColumnSpec, batch: Batch, kept: Kept) -> np.ndarray:
+    """Numbers (rare: a survey's few rows), read from the kept cells as they are."""
+    values = cells.series()
+    empty = (values.isna() | (values == "")).astype(bool)
+    numbers = pd.to_numeric(values.where(~empty), errors="coerce")
+    bad = numbers.isna() & ~empty
+    if column.type == "int":
+        bad |= numbers.notna() & (numbers % 1 != 0)
+    if bad.any():
+        whole = "whole " if column.type == "int" else ""
+        problem = f"'{{value}}' is not a {whole}number"
+        raise kept.refusal(batch, cells, bad.to_numpy(), problem, column.name)
+    _check_range(numbers, column, batch, cells, kept)
+    return numbers.to_numpy()
+
+
+def _check_range(
+    numbers: pd.Series, column: ColumnSpec, batch: Batch, cells: Cells, kept: Kept
+) -> None:
     """A number outside what the plan says is possible (a negative count, 250 per cent)
     contradicts the extract: refused, naming the first such row."""
     if column.min is not None and (low := numbers < column.min).any():
-        raise batch.fail(
-            table, low, f"'{{value}}' is below {column.min:g}, the least possible", column.name
-        )
+        problem = f"'{{value}}' is below {column.min:g}, the least possible"
+        raise kept.refusal(batch, cells, low.to_numpy(), problem, column.name)
     if column.max is not None and (high := numbers > column.max).any():
-        raise batch.fail(
-            table, high, f"'{{value}}' is above {column.max:g}, the most possible", column.name
-        )
+        problem = f"'{{value}}' is above {column.max:g}, the most possible"
+        raise kept.refusal(batch, cells, high.to_numpy(), problem, column.name)
 
 
-def dates(table: pd.DataFrame, column: ColumnSpec, batch: Batch) -> pd.Series:
+def _flags(
+    cells: Cells, column: ColumnSpec, batch: Batch, kept: Kept, empty: list[bool]
+) -> ExtensionArray | np.ndarray:
+    """Yes/no words as booleans, an empty cell as missing."""
+    lowered = [
+        None if e else str(v).strip().casefold() for v, e in zip(cells.values, empty, strict=True)
+    ]
+    bad = [word is not None and word not in TRUE_WORDS | FALSE_WORDS for word in lowered]
+    if (bad_rows := cells.at(bad)).any():
+        problem = "'{value}' is not a yes/no flag (expected Y or N)"
+        raise kept.refusal(batch, cells, bad_rows, problem, column.name)
+    flags = [None if word is None else word in TRUE_WORDS for word in lowered]
+    return pd.array(flags, dtype="boolean").take(cells.codes)
+
+
+def dates(cells: Cells, column: ColumnSpec, batch: Batch, kept: Kept) -> np.ndarray:
     """Read dates in the plan's format; Excel cells that are already dates are taken as they are."""
-    values, fmt = table[column.name], batch.spec.date_format
+    values, fmt = cells.distinct(), batch.spec.date_format
     is_date = ~text_mask(values) & values.notna()
     parsed = pd.to_datetime(as_text(values), format=fmt, errors="coerce")
     if is_date.any():
         parsed[is_date] = pd.to_datetime(values[is_date].astype(object))
-    bad = parsed.isna()
+    bad = parsed.isna().to_numpy()[cells.codes]
     if bad.any():
         example = dt.date(2011, 4, 5).strftime(fmt)
         readable = (
             fmt.replace("%d", "dd").replace("%m", "mm").replace("%Y", "yyyy").replace("%y", "yy")
         )
         problem = f"'{{value}}' is not a date in the form {readable} (e.g. {example})"
-        raise batch.fail(table, bad, problem, column.name)
-    return parsed.astype("datetime64[ns]")
+        raise kept.refusal(batch, cells, bad, problem, column.name)
+    return parsed.to_numpy(dtype="datetime64[ns]")[cells.codes]
 
 
 def _wards(
-    table: pd.DataFrame, column: ColumnSpec, empty: pd.Series, wards: dict[str, str], batch: Batch
-) -> pd.Series:
+    cells: Cells,
+    column: ColumnSpec,
+    empty: list[bool],
+    wards: dict[str, str],
+    batch: Batch,
+    kept: Kept,
+) -> ExtensionArray | np.ndarray:
     """The plan's spelling of each ward; unknown and missing wards are kept (borough totals)."""
-    values, files = table[column.name], table[FILE]
-    canonical = by_distinct(as_text(values), lambda v: ward_keys(v).map(wards)).astype(object)
-    renamed = canonical.notna() & (canonical != values)
-    if renamed.any():
-        sent, ward = values[renamed], " -> " + canonical[renamed].astype(str)
-        pairs = sent.astype(str) + ward, batch.shown(column.name, sent) + ward
-        listed = [_listed(text, files[renamed]) for text in pairs]
-        batch.count("ward_spelling_matched", table, renamed, *listed)
-    unknown = canonical.isna() & ~empty
-    if unknown.any():
-        names = values[unknown], batch.shown(column.name, values[unknown])
-        listed = [_listed(text.astype(str), files[unknown]) for text in names]
-        batch.count("ward_not_recognised", table, unknown, *listed)
-    batch.count("no_ward", table, empty)
-    return canonical.astype("string")
+    canonical = [
+        wards.get(ward_key(str(value))) if text else None
+        for value, text in zip(cells.values, cells.text, strict=True)
+    ]
+    files = kept.file_numbers()
+    renamed = [
+        ward is not None and ward != value
+        for ward, value in zip(canonical, cells.values, strict=True)
+    ]
+    if (rows := cells.at(renamed)).any():
+        sent = [f"{value} -> {ward}" for value, ward in zip(cells.values, canonical, strict=True)]
+        shown = [
+            f"{text} -> {ward}"
+            for text, ward in zip(
+                batch.shown_values(column.name, cells.values), canonical, strict=True
+            )
+        ]
+        details = [
+            _listed(text, cells.codes[rows], files[rows], batch.names) for text in (sent, shown)
+        ]
+        batch.count("ward_spelling_matched", files, rows, *details)
+    unknown = [ward is None and not blank for ward, blank in zip(canonical, empty, strict=True)]
+    if (rows := cells.at(unknown)).any():
+        names = (
+            [str(value) for value in cells.values],
+            batch.shown_values(column.name, cells.values),
+        )
+        details = [_listed(text, cells.codes[rows], files[rows], batch.names) for text in names]
+        batch.count("ward_not_recognised", files, rows, *details)
+    batch.count("no_ward", files, cells.at(empty))
+    return pd.array(canonical, dtype="string").take(cells.codes)
 
 
-def _listed(values: pd.Series, files: pd.Series) -> pd.Series:
-    """Per file, its distinct values sorted and joined with '; ' (the detail of a fact)."""
-    distinct = pd.DataFrame(
-        {"file": files.to_numpy(), "value": values.to_numpy()}
-    ).drop_duplicates()
-    return distinct.sort_values("value").groupby("file")["value"].agg("; ".join)
+def _listed(
+    texts: list[str], codes: np.ndarray, files: np.ndarray, names: list[str]
+) -> dict[str, str]:
+    """Per file, the distinct texts of its rows sorted and joined with '; ' (a fact's detail)."""
+    by_file: dict[int, set[str]] = {}
+    for number, code in set(zip(files.tolist(), codes.tolist(), strict=True)):
+        by_file.setdefault(number, set()).add(texts[code])
+    return {names[number]: "; ".join(sorted(found)) for number, found in by_file.items()}

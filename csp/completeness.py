@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from csp.extracts import Acceptance, ExtractFile, display_path
 from csp.periods import month_label
@@ -99,12 +101,12 @@ def source_months(
 ) -> list[dict[str, object]]:
     """Each month the source's files cover: its volume, dates and the first doubt found."""
     months = _months_of(spec, files)
-    month_of = table["_month"].astype(object)
-    counts = {str(m): int(n) for m, n in month_of.value_counts().items()}
-    dates = table.groupby(month_of)["_date"].agg(["min", "max"]).to_dict()
+    by_month = _Groups(table["_month"])
+    counts = {str(m): int(n) for m, n in zip(by_month.keys, by_month.sizes, strict=True) if n}
+    first, last = by_month.date_range(table["_date"])
     expected_by_month = {month: expected_volume(month, months, counts) for month in months}
     doubts: dict[str, Doubt] = {}
-    for doubt in _doubts(spec, table, files, counts, expected_by_month, plan):
+    for doubt in _doubts(spec, table, files, counts, expected_by_month, plan, by_month):
         doubts.setdefault(doubt.month, doubt)  # the weightiest, found first
     rows = []
     for month, expected in expected_by_month.items():
@@ -113,8 +115,8 @@ def source_months(
                 "source": spec.name,
                 "month": month,
                 "rows": int(counts.get(month, 0)),
-                "first_date": _day(dates["min"].get(month)),
-                "last_date": _day(dates["max"].get(month)),
+                "first_date": _day(first.get(month)),
+                "last_date": _day(last.get(month)),
                 "expected": "" if expected is None else round(expected, 1),
                 "share": "" if not expected else round(counts.get(month, 0) / expected, 3),
                 "code": doubts[month].code if month in doubts else "",
@@ -126,6 +128,37 @@ def source_months(
     return rows
 
 
+class _Groups:
+    """A column's rows grouped by value (missing values in no group) as numpy codes: a source's
+    checks count and reduce per month and per file without a pandas group-by each."""
+
+    def __init__(self, values: pd.Series) -> None:
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            self.codes = values.cat.codes.to_numpy().astype(np.intp)
+            self.keys: list[object] = values.cat.categories.tolist()
+        else:
+            codes, keys = pd.factorize(values)
+            self.codes, self.keys = codes, keys.tolist()
+        present = self.codes >= 0
+        self.sizes = np.bincount(self.codes[present], minlength=len(self.keys))
+
+    def date_range(self, dates: pd.Series) -> tuple[dict[object, pd.Timestamp], ...]:
+        """The earliest and latest date of each group that has one."""
+        values = dates.to_numpy()
+        ticks = values.view("int64")
+        valid = (self.codes >= 0) & ~np.isnat(values)
+        codes, ticks = self.codes[valid], ticks[valid]
+        low = np.full(len(self.keys), np.iinfo(np.int64).max)
+        high = np.full(len(self.keys), np.iinfo(np.int64).min)
+        np.minimum.at(low, codes, ticks)
+        np.maximum.at(high, codes, ticks)
+        found = np.bincount(codes, minlength=len(self.keys)) > 0
+        unit = values.dtype
+        first = {k: pd.Timestamp(low[i].astype(unit)) for i, k in enumerate(self.keys) if found[i]}
+        last = {k: pd.Timestamp(high[i].astype(unit)) for i, k in enumerate(self.keys) if found[i]}
+        return first, last
+
+
 def _months_of(spec: ExtractSpec, files: Sequence[ExtractFile]) -> list[str]:
     """The months the files claim (a snapshot's only at its end), in order."""
     months: set[str] = set()
@@ -133,8 +166,8 @@ def _months_of(spec: ExtractSpec, files: Sequence[ExtractFile]) -> list[str]:
         if spec.snapshot:
             months.add(file.last_month)
         else:
-            span = pd.period_range(file.first_month, file.last_month, freq="M")
-            months.update(str(m) for m in span)
+            first, last = _index(file.first_month), _index(file.last_month)
+            months.update(f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(first, last + 1))
     return sorted(months)
 
 
@@ -165,6 +198,7 @@ def _doubts(
     counts: Mapping[str, int],
     expected: Mapping[str, float | None],
     plan: Plan,
+    by_month: _Groups,
 ) -> Iterable[Doubt]:
     """Doubts in order of weight: an empty file, records that stop early, a low volume, a blank
     key column. Only the first for a month is kept."""
@@ -172,7 +206,7 @@ def _doubts(
     if not spec.snapshot and spec.date is not None:
         yield from _stopping_early(spec, table, files)
     yield from _low_volumes(spec, counts, expected)
-    yield from _blank_keys(spec, table, list(expected), plan)
+    yield from _blank_keys(spec, table, list(expected), plan, by_month)
 
 
 def _empty_files(spec: ExtractSpec, files: Sequence[ExtractFile]) -> Iterable[Doubt]:
@@ -188,24 +222,34 @@ def _stopping_early(
 ) -> Iterable[Doubt]:
     """A file's last record well before its period ends: 'well' is 14 days, or longer where the
     file's own rate would leave gaps that long (ten records' worth)."""
-    last_dates = table.groupby(table["_file"].astype(object))["_date"].max()
+    last_dates = _Groups(table["_file"]).date_range(table["_date"])[1]
     for file in files:
         last = last_dates.get(display_path(file.path))
         if last is None or pd.isna(last) or file.rows_kept == 0:
             continue
-        start = pd.Period(file.first_month, freq="M").start_time
-        end = pd.Period(file.last_month, freq="M").end_time.normalize()
+        start = _month_start(file.first_month)
+        end = _month_end(file.last_month)
         days = (end - start).days + 1
         allowed = max(14.0, 10.0 * days / file.rows_kept)
         if (end - last).days <= allowed:
             continue
         for month in _months_of(spec, [file]):
-            if (pd.Period(month, freq="M").end_time.normalize() - last).days > 14:
+            if (_month_end(month) - last).days > 14:
                 reason = (
                     f"{spec.name} {month_label(month)}: records stop at {last:%d %b %Y}, "
                     f"{(end - last).days} days before the end of {file.path.name}'s period"
                 )
                 yield Doubt(spec.name, month, "stops_early", reason)
+
+
+def _month_start(month: str) -> pd.Timestamp:
+    return pd.Timestamp(int(month[:4]), int(month[5:7]), 1)
+
+
+def _month_end(month: str) -> pd.Timestamp:
+    """The month's last day (midnight), as Period.end_time.normalize() gives it."""
+    following = _index(month) + 1
+    return pd.Timestamp(following // 12, following % 12 + 1, 1) - pd.Timedelta(days=1)
 
 
 def _low_volumes(
@@ -227,18 +271,26 @@ def _low_volumes(
 
 
 def _blank_keys(
-    spec: ExtractSpec, table: pd.DataFrame, months: Sequence[str], plan: Plan
+    spec: ExtractSpec, table: pd.DataFrame, months: Sequence[str], plan: Plan, by_month: _Groups
 ) -> Iterable[Doubt]:
     """A column measures read, blank in most of a month's rows though not in the others."""
-    codes, distinct = pd.factorize(table["_month"].astype(object), sort=True)
-    sizes = np.bincount(codes, minlength=len(distinct))
+    used = [code for code, size in enumerate(by_month.sizes) if size]
+    order = sorted(used, key=lambda code: by_month.keys[code])  # months in order
+    position_of = np.zeros(len(by_month.keys), dtype=np.intp)
+    position_of[order] = np.arange(len(order))
+    present = by_month.codes >= 0
+    codes = position_of[by_month.codes[present]]
+    distinct = [by_month.keys[code] for code in order]
+    sizes = by_month.sizes[order]
     for column in key_columns(spec, plan):
-        blank = np.bincount(codes, weights=_blank(table[column]), minlength=len(distinct))
+        blank = np.bincount(codes, weights=_blank(table[column])[present], minlength=len(distinct))
         shares = blank / np.maximum(sizes, 1)
         for position, month in enumerate(distinct):
-            usual = float(np.median(np.delete(shares, position))) if len(shares) > 1 else 0.0
             rows = int(sizes[position])
-            if rows >= 10 and shares[position] > 0.5 and usual <= 0.5 and month in months:
+            if not (rows >= 10 and shares[position] > 0.5 and month in months):
+                continue
+            usual = float(np.median(np.delete(shares, position))) if len(shares) > 1 else 0.0
+            if usual <= 0.5:
                 reason = (
                     f"{spec.name} {month_label(month)}: {spec.columns[column].header} blank in "
                     f"{shares[position]:.0%} of {rows:,} rows (usually {usual:.0%}): "
@@ -254,6 +306,10 @@ def _blank(values: pd.Series) -> np.ndarray:
         codes = values.cat.codes.to_numpy()
         empty = np.append(np.asarray(values.cat.categories.astype(str) == ""), True)
         return empty[codes]  # code -1, missing, takes the last: True
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        array = pa.array(values.array)  # cleaned text: one Arrow comparison, missing is blank
+        blank = pc.fill_null(pc.equal(array, ""), True)
+        return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
     text = values.astype("string")
     return values.isna().to_numpy() | (text == "").to_numpy(dtype=bool, na_value=False)
 

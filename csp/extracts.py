@@ -6,9 +6,10 @@ Which files a quarter needs and how they are read is each source's own business 
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -59,10 +60,13 @@ class ExtractFile:
         return self.status in ("read", "partial")
 
     def as_row(self) -> dict[str, object]:
-        row = asdict(self)
-        row["file"] = display_path(row.pop("path"))
-        del row["read_facts"]
+        """The inventory's row (field by field: `asdict` deep-copied every field, for each file)."""
+        row = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _NOT_IN_ROW}
+        row["file"] = display_path(self.path)
         return row
+
+
+_NOT_IN_ROW = ("path", "read_facts")
 
 
 # What a second copy of a file is called: "x (1).csv" as browsers save it, "x - Copy.csv" as
@@ -74,12 +78,17 @@ EXTRACT_SUFFIXES = {".csv", ".xlsx", ".xlsm"}
 def refuse_copies(path: Path, what: str) -> None:
     """Two files for one source and period contradict each other: csp will not choose between
     them (nor silently read one), so the run stops naming both."""
-    if not path.parent.is_dir():
+    try:
+        names = os.listdir(path.parent)
+    except (FileNotFoundError, NotADirectoryError):
         return
-    for other in sorted(path.parent.iterdir()):
+    stem = path.stem.casefold()
+    # A copy's name starts with the file's stem: only those are looked at (a folder holds a file
+    # for each source).
+    for other in sorted(path.parent / name for name in names if name.casefold().startswith(stem)):
         if other == path or other.suffix.lower() not in EXTRACT_SUFFIXES:
             continue
-        if _COPY_MARK.sub("", other.stem).casefold() != path.stem.casefold():
+        if _COPY_MARK.sub("", other.stem).casefold() != stem:
             continue
         if path.exists():
             problem = f"a second file for {what} beside {path.name}: keep one of the two"

@@ -91,6 +91,20 @@ class PartnerSource(Source):
         raw, file.read_facts = read_raw(file.path, spec)
         return raw
 
+    def read_files(self, files: list[ExtractFile], spec: ExtractSpec) -> pd.DataFrame:
+        """The files' rows stacked as Arrow tables, then made one pandas frame: an extract's
+        quarterly CSVs are small, and a conversion per file cost more than reading them."""
+        tables = []
+        for file in files:
+            table, file.read_facts = _read(file.path, spec)
+            file.rows_read = len(table)
+            tables.append(table)
+        arrow = [t for t in tables if isinstance(t, pa.Table)]
+        if len(arrow) == len(tables) and all(t.schema == arrow[0].schema for t in arrow):
+            return pa.concat_tables(arrow).to_pandas()
+        frames = [t.to_pandas() if isinstance(t, pa.Table) else t for t in tables]
+        return pd.concat(frames, ignore_index=True)
+
     def clean(
         self,
         raw: pd.DataFrame,
@@ -109,7 +123,10 @@ class PartnerSource(Source):
             return table
         resent = table.duplicated(subset=[spec.id], keep="last")
         facts.add("resent", spec.name, ALL_FILES, int(resent.sum()))
-        kept = table[~resent].reset_index(drop=True)
+        if resent.any() or not table.index.equals(pd.RangeIndex(len(table))):
+            kept = table[~resent].reset_index(drop=True)
+        else:  # nothing re-sent: the table as it is, not a copy
+            kept = table
         kept_by_file = kept["_file"].value_counts()
         for file in files:
             file.rows_kept = int(kept_by_file.get(display_path(file.path), 0))
@@ -151,6 +168,14 @@ def read_extract(path: Path, spec: ExtractSpec) -> pd.DataFrame:
 
 def read_raw(path: Path, spec: ExtractSpec) -> tuple[pd.DataFrame, tuple[tuple[str, str], ...]]:
     """`read_extract`, and the facts reading found (a CSV read as Windows-1252, not UTF-8)."""
+    table, facts = _read(path, spec)
+    return (table.to_pandas() if isinstance(table, pa.Table) else table), facts
+
+
+def _read(
+    path: Path, spec: ExtractSpec
+) -> tuple[pa.Table | pd.DataFrame, tuple[tuple[str, str], ...]]:
+    """`read_raw`, a CSV's rows left as an Arrow table (a workbook's cells may be dates)."""
     if path.suffix.lower() in EXCEL_SUFFIXES:
         csvfile.refuse_folder(path)
         sheet = _read_excel(path)
@@ -163,7 +188,7 @@ def read_raw(path: Path, spec: ExtractSpec) -> tuple[pd.DataFrame, tuple[tuple[s
         raise ExtractError(path, "the file is empty: expected a header row")
     _check_required(path, text.header, spec)
     table = csvfile.read_table(text, fill_short=True)
-    return _plan_columns(table, text.header, spec).to_pandas(), text.facts
+    return _plan_columns(table, text.header, spec), text.facts
 
 
 def _check_required(path: Path, headers: list[str], spec: ExtractSpec) -> None:
