@@ -18,7 +18,7 @@ import pandas as pd
 
 from csp import completeness, extracts, pseudonym, shared_reads
 from csp.extracts import ExtractFile
-from csp.manifest import sha256_of
+from csp.manifest import checksum_now
 from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.sources import SOURCES
@@ -106,7 +106,7 @@ def read_files(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> p
     if source.shared_reads:
         try:
             with ThreadPoolExecutor(max_workers=2) as hasher:
-                digests = list(hasher.map(lambda f: sha256_of(f.path), files))
+                digests = list(hasher.map(lambda f: checksum_now(f.path), files))
         except OSError:
             pass  # a file that cannot be read: the source's own read says what is wrong with it
         else:
@@ -114,7 +114,7 @@ def read_files(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> p
                 file.sha256 = digest
             return shared_reads.read(source, files, spec)
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        digests = hasher.map(lambda file: sha256_of(file.path), files)
+        digests = hasher.map(lambda file: checksum_now(file.path), files)
         table = source.read_files(files, spec)
         for file, digest in zip(files, digests, strict=True):
             file.sha256 = digest

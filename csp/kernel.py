@@ -141,7 +141,7 @@ class WarmKernel:
         self.cwd, self.preload = cwd, preload
         self.manager: ClosingKernelManager | None = None
         self.client: BlockingKernelClient | None = None
-        self._preload = ""
+        self._pending: list[str] = []  # requests sent before the first step: the preload first
         self._folder: tempfile.TemporaryDirectory[str] | None = None
         self._previous_path: str | None = None
 
@@ -156,11 +156,18 @@ class WarmKernel:
             self.manager.start_kernel(cwd=str(self.cwd))
             self.client = self.manager.client()
             self.client.start_channels()
-            self._preload = self.client.execute(self.preload, silent=True, store_history=False)
+            self._pending = [self.client.execute(self.preload, silent=True, store_history=False)]
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def also_run(self, code: str) -> None:
+        """Have the kernel run `code` after its preload and before its first step, without waiting
+        for it here (the first step waits, as for the preload); a kernel already handed to a step
+        is not asked."""
+        if self.client is not None:
+            self._pending.append(self.client.execute(code, silent=True, store_history=False))
 
     def ready(self) -> ClosingKernelManager:
         """The kernel's manager, once the preload has finished (a notebook's kernel would wait for
@@ -168,7 +175,8 @@ class WarmKernel:
         execution stops hearing replies, so each later request uses a client of its own."""
         assert self.manager is not None, "the kernel is not started"
         if self.client is not None:
-            _wait_for_reply(self.client, self._preload, PRELOAD_TIMEOUT)
+            for request in self._pending:
+                _wait_for_reply(self.client, request, PRELOAD_TIMEOUT)
             self.client.stop_channels()
             self.client = None
         return self.manager
@@ -195,8 +203,8 @@ class WarmKernel:
         the run was interrupted: its client's channels are then all up, and stopping them does
         not race their threads' start (a heartbeat thread found its context gone)."""
         if self.client is not None:
-            if not interrupted:
-                _wait_for_reply(self.client, self._preload, PRELOAD_TIMEOUT)
+            for request in [] if interrupted else self._pending:
+                _wait_for_reply(self.client, request, PRELOAD_TIMEOUT)
             self.client.stop_channels()
             self.client = None
         if self.manager is not None:

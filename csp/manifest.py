@@ -36,10 +36,28 @@ _CHECKSUMS: dict[tuple[str, int, int], str] = {}
 
 def checksum(path: Path, stat: os.stat_result) -> str:
     """The file's SHA-256, worked out once in this process while its size and time are unchanged."""
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _CHECKSUMS:
         _CHECKSUMS[key] = sha256_of(path)
     return _CHECKSUMS[key]
+
+
+def checksum_now(path: Path) -> str:
+    """`checksum` of the file as it is now."""
+    return checksum(path, path.stat())
+
+
+def remember(raw_dir: str, inputs: dict[str, list]) -> None:
+    """Take the checksums a run's manifest holds ([size, mtime_ns, sha256] by path in `raw_dir`)
+    as this process's own: the notebook kernel that reads the files then hashes only a file
+    changed since, not every file a second time (0.4 s of CPU for a large force's quarter)."""
+    for name, (size, mtime_ns, digest) in inputs.items():
+        _CHECKSUMS[(str((Path(raw_dir) / name).resolve()), size, mtime_ns)] = digest
+
+
+def remembering(raw_dir: Path, inputs: dict[str, list]) -> str:
+    """The code that has a kernel `remember` the inputs' checksums."""
+    return f"import csp.manifest\ncsp.manifest.remember({str(raw_dir.resolve())!r}, {inputs!r})"
 
 
 def code_fingerprint() -> str:

@@ -27,7 +27,7 @@ from csp import __version__, config, export, index, lock, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
 from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
-from csp.manifest import Manifest
+from csp.manifest import Manifest, remembering
 from csp.parameters import check_run
 from csp.runs import QuarterRun, source_commit
 
@@ -98,6 +98,8 @@ def _run_locked(
     progress(f"csp: running {run.label} from {display_path(run.raw_dir)}")
     try:
         inputs = run_manifest(run, report_final)
+        if kernel is not None:  # the files hashed once a run: the data kernel takes these
+            kernel.also_run(remembering(run.raw_dir, inputs.inputs))
         small = sum(size for size, *_ in inputs.inputs.values()) < SMALL_EXTRACTS_BYTES
         execute_steps(parameters, report_stage, progress, kernel, warm_ahead=2 if small else 1)
         write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)

@@ -34,6 +34,23 @@ def test_input_files_reuse_a_checksum_only_while_size_and_time_hold(tmp_path: Pa
     assert manifest.input_files(tmp_path, moved)["2011-12/Q1/a.csv"][2] == checksum
 
 
+def test_a_kernel_told_the_runs_checksums_hashes_only_a_file_changed_since(
+    tmp_path: Path,
+) -> None:
+    """The run's own process hashes every input for its manifest; the data kernel is told those
+    checksums (`remembering`, run there as code) and reads each file's from them while its size and
+    time hold, so a file is hashed once a run, not twice."""
+    path = write(tmp_path / "2011-12" / "Q1" / "b.csv", "x\n1\n")
+    size, mtime, _ = manifest.input_files(tmp_path)["2011-12/Q1/b.csv"]
+    told = {"2011-12/Q1/b.csv": [size, mtime, "told by the run"]}
+    exec(manifest.remembering(tmp_path, told), {})  # as the kernel runs it
+    assert manifest.checksum_now(tmp_path / "2011-12" / ".." / "2011-12" / "Q1" / "b.csv") == (
+        "told by the run"
+    )
+    path.write_text("x\n22\n", encoding="utf-8")  # changed since: hashed again
+    assert manifest.checksum_now(path) == manifest.sha256_of(path)
+
+
 def test_same_content_ignores_times_but_not_checksums_plans_code_or_new_files(
     tmp_path: Path,
 ) -> None:

@@ -437,6 +437,21 @@ def test_a_warm_kernel_has_its_steps_imported_before_its_first_step(
     assert done.cells[0].outputs[0]["text"].strip() == "True"
 
 
+def test_code_a_warm_kernel_is_also_given_runs_before_its_first_step(tmp_path: Path) -> None:
+    """What the run asks of the data kernel after starting it (the inputs' checksums) is done,
+    after the preload, by the time its first notebook runs."""
+    probe = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import csp; print(csp.__dict__.pop('told', None))")]
+    )
+    probe.metadata["kernelspec"] = {"name": KERNEL_NAME, "language": "python", "display_name": ""}
+    with WarmKernel(tmp_path, "import csp") as kernel:
+        kernel.also_run("import csp; csp.told = 'after the preload'")
+        done = papermill.execute_notebook(
+            probe, tmp_path / "probe.ipynb", kernel_name=KERNEL_NAME, km=kernel.ready()
+        )
+    assert done.cells[0].outputs[0]["text"].strip() == "after the preload"
+
+
 def test_the_kernel_is_stopped_at_once_without_an_interrupt(tmp_path: Path) -> None:
     """jupyter_client's shutdown_kernel() sends SIGINT before its shutdown request; landing while the
     kernel was still in the handler of papermill's last kernel_info request, it printed
