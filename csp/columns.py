@@ -19,8 +19,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray
 
 from csp.errors import ExtractError
@@ -42,12 +40,6 @@ def ward_key(name: str) -> str:
     """Spelling-insensitive key: case, '&' for 'and', punctuation and spacing do not matter."""
     text = re.sub(r"[^a-z0-9]+", " ", name.casefold().replace("&", " and "))
     return " ".join(text.split())
-
-
-def ward_keys(names: pd.Series) -> pd.Series:
-    """`ward_key` of a whole column; cells that are not text give NA."""
-    text = as_text(names).str.casefold().str.replace("&", " and ", regex=False)
-    return text.str.replace(r"[^a-z0-9]+", " ", regex=True).str.strip()
 
 
 def ward_lookup(wards: tuple[str, ...]) -> dict[str, str]:
@@ -192,81 +184,6 @@ class Cells:
         return values
 
 
-class TextCells(Cells):
-    """`Cells` of an Arrow text column (every CSV's): distinct values kept as an Arrow array, so
-    trimming and the text result are Arrow calls, and Python sees a distinct value only where a
-    check needs it (wards, flags, dates)."""
-
-    def __init__(self, values: pd.Series) -> None:
-        self.source = values
-        self.rows = np.arange(len(values))
-        self.changed = False
-        array = pa.array(values.array)
-        self._encode(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
-        self.codes = self._remap
-
-    def _encode(self, array: pa.Array) -> None:
-        """Distinct values (a missing one last) and the code of each of `array`'s values."""
-        encoded = pc.dictionary_encode(array)
-        distinct = encoded.dictionary
-        self.missing = len(distinct) if encoded.indices.null_count else None
-        if self.missing is not None:
-            distinct = pa.concat_arrays([distinct, pa.nulls(1, distinct.type)])
-        self.arrow = distinct
-        indices = pc.fill_null(encoded.indices, len(encoded.dictionary))
-        self._remap = indices.to_numpy(zero_copy_only=False).astype(np.intp)
-        self._values: list[object] | None = None
-
-    @property
-    def values(self) -> list[object]:  # type: ignore[override]
-        if self._values is None:
-            self._values = self.arrow.to_pylist()
-        return self._values
-
-    @property
-    def text(self) -> list[bool]:  # type: ignore[override]
-        return [code != self.missing for code in range(len(self.arrow))]
-
-    def tidied(self) -> pa.Array:  # type: ignore[override]
-        """As `Cells.tidied`, by Arrow (the row-by-row cleaning's own calls)."""
-        spaced = pc.replace_substring_regex(self.arrow, _WHITESPACE, " ")
-        return pc.utf8_trim_whitespace(spaced)
-
-    def blank(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
-        return self.at(_flags_of(pc.equal(tidy, "")))
-
-    def trim(self, tidy: pa.Array) -> np.ndarray:  # type: ignore[override]
-        changed = _flags_of(pc.not_equal(tidy, self.arrow))
-        rows = self.at(changed)
-        if rows.any():
-            self.changed = True
-            self._encode(pc.if_else(pa.array(changed), tidy, self.arrow))
-            self.codes = self._remap[self.codes]
-        return rows
-
-    def empty(self) -> np.ndarray:
-        flags = _flags_of(pc.equal(self.arrow, ""))
-        if self.missing is not None:
-            flags[self.missing] = True
-        return flags
-
-    def text_result(self, empty: np.ndarray) -> ExtensionArray:
-        text = pc.if_else(pa.array(empty), pa.scalar(None, self.arrow.type), self.arrow)
-        return pd.arrays.ArrowStringArray(text.take(pa.array(self.codes)))
-
-
-def _flags_of(mask: pa.Array) -> np.ndarray:
-    """An Arrow boolean array as numpy, missing as False."""
-    return pc.fill_null(mask, False).to_numpy(zero_copy_only=False).copy()
-
-
-def cells_of(values: pd.Series) -> Cells:
-    """`TextCells` for an Arrow text column, else `Cells`."""
-    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return TextCells(values)
-    return Cells(values)
-
-
 class Batch:
     """The files whose rows are cleaned together: finds a row's file, records facts per file.
 
@@ -370,7 +287,7 @@ def clean_extract(
     rows may leave it out); raise ExtractError naming the file and row of an unreadable value."""
     batch = Batch(spec, files, facts)
     table = batch.numbered(raw)
-    cells = {c.name: cells_of(table[c.name]) for c in spec.columns.values()}
+    cells = {c.name: Cells(table[c.name]) for c in spec.columns.values()}
     tidy = {name: column.tidied() for name, column in cells.items()}
     blank = np.logical_and.reduce([cells[name].blank(tidy[name]) for name in cells])
     file_numbers = table[FILE_NO].to_numpy()

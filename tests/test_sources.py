@@ -201,12 +201,6 @@ def test_an_error_names_the_file_the_row_came_from(stockton: Plan, tmp_path: Pat
     assert "'2… (10 chars)' is not a date in the form dd/mm/yyyy" in str(error)
 
 
-def test_whole_column_ward_keys_match_the_single_ward_key() -> None:
-    names = ["Mandale & Victoria", "STOCKTON TOWN CENTRE", " Norton-North ", "Not Known", ""]
-    expected = [columns.ward_key(n) for n in names]
-    assert columns.ward_keys(pd.Series(names)).tolist() == expected
-
-
 def test_non_breaking_and_other_unicode_spaces_are_trimmed_like_python_split() -> None:
     values = pd.Series(["\u00a0Hardwick\u2003 Ward\t", "Yarm"], dtype=object)
     assert columns.tidy_spaces(values).tolist() == [" ".join(v.split()) for v in values]

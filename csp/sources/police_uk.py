@@ -204,12 +204,6 @@ def month_files(raw_dir: Path, month: pd.Period, force: str | None) -> list[Path
     return sorted(folder.glob(pattern))
 
 
-def read_month(path: Path) -> pd.DataFrame:
-    """One police.uk file, every cell as text as sent (crime IDs trimmed; repetitive columns as
-    categoricals), with its file row; refuses a file without the columns."""
-    return stacked_frame([read_arrow(path)[0]])
-
-
 def read_months(
     paths: Sequence[Path],
 ) -> tuple[pd.DataFrame, list[int], list[tuple[tuple[str, str], ...]]]:
