@@ -46,13 +46,9 @@ class SeriesRecords:
     covered: frozenset[str]
 
 
-def records_for(metric: MetricSpec, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """The records of every source of a metric, stacked, filtered by its `where`."""
-    return filter_rows(stacked(tables, metric.sources), metric.where)
-
-
 class StackedRecords:
-    """`records_for` that stacks each set of sources once, with only the columns the plan reads
+    """The records of a metric's sources, stacked and filtered by its `where` (`records_for`):
+    each set of sources stacked once, with only the columns the plan reads
     and the months as categories of the years measured (others empty): measures and their parts
     filter and count the same records many times, and filtering or counting arrow-backed text
     (months, or columns nobody reads) costs many times more than integer codes."""
@@ -211,8 +207,8 @@ def _by_position(
     """A kind's figures by month text as arrays in the year's month order (NaN where none)."""
     months = [str(m) for m in year.months]
     value, denominators = by_month
-    return _in_months(value, months), (
-        None if denominators is None else _in_months(denominators, months)
+    return _in_month_order(value, months), (
+        None if denominators is None else _in_month_order(denominators, months)
     )
 
 
@@ -265,7 +261,7 @@ def _twelve_months(
     }
 
 
-def _in_months(by_month: pd.Series, months: list[str]) -> np.ndarray:
+def _in_month_order(by_month: pd.Series, months: list[str]) -> np.ndarray:
     """A figure per month (NaN where none), looked up by the months' text: a `reindex` of the
     month index, categorical as the records' months are, cost 3 ms a call."""
     found = dict(zip(map(str, by_month.index), by_month.to_numpy(dtype=float), strict=True))

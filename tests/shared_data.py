@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from csp import scaffold
+
 SHARED_ROOT = Path(os.environ.get("CSP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 
 
@@ -23,3 +25,20 @@ def shared_path(*parts: str) -> Path:
             pytest.fail(reason)
         pytest.skip(reason)
     return path
+
+
+def cleveland_partnerships(
+    plan: Path, year_start: scaffold.YearStart = "april"
+) -> list[scaffold.Written]:
+    """`csp init --all-areas` on the shared Cleveland download: a plan per partnership, beside
+    `plan` (named cleveland-<area>.yml)."""
+    return scaffold.init(
+        scaffold.InitRequest(
+            plan=str(plan),
+            police_force="cleveland",
+            all_areas=True,
+            year_start=year_start,
+            raw_dir=shared_path("data", "police-uk-cleveland"),
+            ons_dir=shared_path("data", "ons"),
+        )
+    )

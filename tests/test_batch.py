@@ -24,9 +24,9 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 import yaml
-from shared_data import shared_path
+from shared_data import cleveland_partnerships, shared_path
 
-from csp import batch, cli, cluster, config, scaffold, workbook
+from csp import batch, cli, cluster, config, workbook
 from csp.batch import BatchRequest, PlanOutcome, Tally
 from csp.errors import CspError
 from csp.processed import RunFolder
@@ -60,16 +60,7 @@ def cleveland(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     `csp run --plan 'cleveland-*' --year 2025 --quarter 2 --jobs 2 --raw-dir ...`."""
     raw = shared_path("data", "police-uk-cleveland")
     root = tmp_path_factory.mktemp("batch")
-    written = scaffold.init(
-        scaffold.InitRequest(
-            plan=str(root / "plans" / "cleveland.yml"),
-            police_force="cleveland",
-            all_areas=True,
-            year_start="january",
-            raw_dir=raw,
-            ons_dir=shared_path("data", "ons"),
-        )
-    )
+    written = cleveland_partnerships(root / "plans" / "cleveland.yml", "january")
     pattern = str(root / "plans" / "cleveland-*")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("CSP_SHARED_READS_DIR", str(root / "shared-reads"))  # the workers inherit it

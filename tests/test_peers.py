@@ -16,7 +16,7 @@ import test_browser
 import yaml
 from scipy.stats import binom
 
-from csp import cli, config, funnel, index, peers, scaffold, workbook
+from csp import cli, config, funnel, index, peers, workbook
 from csp.errors import PeersError, PlanError
 from csp.processed import RunFolder
 from csp.runs import QuarterRun
@@ -419,20 +419,11 @@ def test_the_page_opens_offline_and_axe_finds_no_serious_violation(
 def cleveland_q1(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """`csp init --all-areas --year-start january`, then 2025 Q1 of each plan (steps 1 and 2 in
     process; the report's statuses.csv as the run writes it)."""
-    from shared_data import shared_path
+    from shared_data import cleveland_partnerships, shared_path
 
     raw = shared_path("data", "police-uk-cleveland")
     folder = tmp_path_factory.mktemp("cleveland-peers")
-    written = scaffold.init(
-        scaffold.InitRequest(
-            plan=str(folder / "plans" / "cleveland.yml"),
-            police_force="cleveland",
-            all_areas=True,
-            year_start="january",
-            raw_dir=raw,
-            ons_dir=shared_path("data", "ons"),
-        )
-    )
+    written = cleveland_partnerships(folder / "plans" / "cleveland.yml", "january")
     reports = folder / "reports"
     for plan in written:
         processed = folder / "processed" / plan.path.stem

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from shared_data import shared_path
+from shared_data import cleveland_partnerships, shared_path
 
 from csp import cli, ons, scaffold
 from csp.errors import CspError
@@ -435,15 +435,7 @@ CLEVELAND_2021_ONLY = [f"E010351{n}" for n in range(97, 100)] + [
 @pytest.fixture(scope="module")
 def cleveland_plans(tmp_path_factory: pytest.TempPathFactory) -> list[scaffold.Written]:
     folder = tmp_path_factory.mktemp("plans")
-    return scaffold.init(
-        scaffold.InitRequest(
-            plan=str(folder / "cleveland.yml"),
-            police_force="cleveland",
-            all_areas=True,
-            raw_dir=shared_path("data", "police-uk-cleveland"),
-            ons_dir=shared_path("data", "ons"),
-        )
-    )
+    return cleveland_partnerships(folder / "cleveland.yml")
 
 
 def test_all_areas_writes_a_plan_per_cleveland_partnership(
