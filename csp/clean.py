@@ -137,7 +137,7 @@ def file_column(files: list[ExtractFile], rows: list[int]) -> pd.Categorical:
     """Each row's file as a categorical: a code per row, not the file's name repeated."""
     names = [extracts.display_path(f.path) for f in files]
     codes = np.repeat(np.arange(len(files), dtype="int32"), rows)
-    return pd.Categorical.from_codes(codes, categories=pd.Index(names, dtype=object))
+    return pd.Categorical.from_codes(codes, pd.Index(names, dtype=object), validate=False)
 
 
 def empty_table(spec: ExtractSpec) -> pd.DataFrame:

@@ -21,11 +21,13 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import mmap
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -34,6 +36,12 @@ from csp.errors import ExtractError
 
 _DICTIONARY = pa.dictionary(pa.int32(), pa.string())
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# A file this large is mapped, not copied, when it is plain ASCII (a police.uk month of a large force
+# is 20 to 400 MB): a fresh copy faulted in page by page cost as much as parsing it.
+MAP_FROM = 1 << 20
+# Arrow parses a file in blocks, each column a chunk per block with its own dictionary: blocks this
+# large keep a month of a large force to a few chunks (one thread a file parses them either way).
+BLOCK_SIZE = 16 << 20
 WINDOWS_1252 = "read_as_windows_1252"  # the data-quality fact (csp.quality)
 SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited)'"
 # A well-formed UTF-8 sequence of two to four bytes: in a file that is not UTF-8, a sign it is mixed.
@@ -47,7 +55,7 @@ class CsvBytes:
     """A CSV as UTF-8 bytes (no byte-order mark) for Arrow, its header, and what reading noted."""
 
     path: Path
-    data: bytes
+    data: bytes | mmap.mmap  # a large ASCII file is mapped (`MAP_FROM`); mmap has no `in` or count
     header: list[str]  # the first row's names, stripped; empty for an empty file
     delimiter: str = ","
     facts: tuple[tuple[str, str], ...] = ()  # (code, detail) of csp.quality facts
@@ -69,6 +77,9 @@ def file_bytes(path: Path) -> bytes:
 
 def load(path: Path) -> CsvBytes:
     """The file's bytes as UTF-8 with its header; an encoding that is not UTF-8 is a fact."""
+    mapped = _mapped_ascii(path)
+    if mapped is not None:
+        return _with_header(path, mapped, _first_line(mapped[:65536].decode("ascii")) + "\n", ())
     data = file_bytes(path)
     if data.startswith(UTF16_BOMS):
         text = _utf16(path, data)
@@ -84,8 +95,39 @@ def load(path: Path) -> CsvBytes:
     return _with_header(path, body, text, ())
 
 
+def _mapped_ascii(path: Path) -> mmap.mmap | None:
+    """A large file of plain ASCII (no byte-order mark, no byte over 127, no NUL) mapped into memory;
+    None for any other file, which `load` reads whole and looks at closer. Raw extracts are never
+    changed in place: a file cut short while mapped would stop the process, not raise."""
+    refuse_folder(path)
+    try:
+        with path.open("rb") as handle:
+            if path.stat().st_size < MAP_FROM:
+                return None
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except OSError as exc:
+        raise ExtractError(path, f"cannot be opened: {exc.strerror or exc}") from exc
+    if not _plain_ascii(mapped):  # a byte-order mark is bytes over 127 too
+        mapped.close()
+        return None
+    return mapped
+
+
+def _plain_ascii(data: mmap.mmap) -> bool:
+    """No byte over 127 and no NUL, eight bytes at a time."""
+    octets = np.frombuffer(data, np.uint8)
+    whole = len(octets) // 8 * 8
+    high = np.bitwise_or.reduce(octets[:whole].view(np.uint64), initial=0)
+    high |= np.bitwise_or.reduce(octets[whole:].astype(np.uint64), initial=0)
+    return not int(high) & 0x8080808080808080 and data.find(b"\x00") < 0
+
+
+def _quotes(data: bytes | mmap.mmap) -> int:
+    return int(np.count_nonzero(np.frombuffer(data, np.uint8) == ord('"')))
+
+
 def _with_header(
-    path: Path, data: bytes, text: str, facts: tuple[tuple[str, str], ...]
+    path: Path, data: bytes | mmap.mmap, text: str, facts: tuple[tuple[str, str], ...]
 ) -> CsvBytes:
     """The header's names and the delimiter; a NUL byte anywhere is refused."""
     nul = text.find("\x00")
@@ -192,7 +234,7 @@ def read_table(csv_bytes: CsvBytes, *, fill_short: bool, encoded: Collection[str
 
     The columns named in `encoded` come dictionary-encoded: a column that repeats a few values over
     many rows is parsed straight into its codes, not into a string per cell encoded afterwards."""
-    if b'"' in csv_bytes.data and csv_bytes.data.count(b'"') % 2:
+    if csv_bytes.data.find(b'"') >= 0 and _quotes(csv_bytes.data) % 2:
         _refuse_unclosed_quote(csv_bytes)
     shape = _Shape(fill_short=fill_short)
     names = [str(i) for i in range(len(csv_bytes.header))]
@@ -203,7 +245,9 @@ def read_table(csv_bytes: CsvBytes, *, fill_short: bool, encoded: Collection[str
     try:
         table = pacsv.read_csv(
             pa.BufferReader(csv_bytes.data),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False),
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=False, block_size=BLOCK_SIZE
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=csv_bytes.delimiter, ignore_empty_lines=False, invalid_row_handler=shape
             ),
@@ -221,7 +265,7 @@ def read_table(csv_bytes: CsvBytes, *, fill_short: bool, encoded: Collection[str
 def _refuse_unclosed_quote(csv_bytes: CsvBytes) -> None:
     """A quote that opens a cell and never closes would read the rest of the file into that cell:
     refused, naming it. (An odd number of quotes only; a stray quote inside a cell is read as it is.)"""
-    text = csv_bytes.data.decode("utf-8")
+    text = bytes(csv_bytes.data).decode("utf-8")
 
     def records(ending: str) -> list[list[str]]:
         source = io.StringIO(text + ending, newline="")

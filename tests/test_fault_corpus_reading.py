@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from csp import clean, extracts, pseudonym
+from csp import clean, csvfile, extracts, pseudonym
 from csp.errors import ExtractError
 from csp.periods import FinancialYear
 from csp.plan import Plan, load_plan
@@ -441,8 +441,24 @@ def place(raw: Path, case: Case) -> Path:
     return path
 
 
+CSV_CASES = [case for case in CASES if FILES[case.extract].suffix == ".csv"]
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_fault_corpus(case: Case, plan: Plan, tmp_path: Path) -> None:
+    check_case(case, plan, tmp_path)
+
+
+@pytest.mark.parametrize("case", CSV_CASES, ids=[case.id for case in CSV_CASES])
+def test_fault_corpus_mapped(
+    case: Case, plan: Plan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same outcome when each CSV is mapped into memory, as a large force's months are."""
+    monkeypatch.setattr(csvfile, "MAP_FROM", 1)
+    check_case(case, plan, tmp_path)
+
+
+def check_case(case: Case, plan: Plan, tmp_path: Path) -> None:
     path = place(tmp_path, case)
     if isinstance(case.expect, Refused):
         with pytest.raises(ExtractError) as caught:

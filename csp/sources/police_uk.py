@@ -238,9 +238,9 @@ def read_arrow(path: Path) -> tuple[pa.Table, tuple[tuple[str, str], ...]]:
     repetitive = [h for h in header if h in ours and ours[h] not in DISTINCT_COLUMNS]
     arrow = csvfile.read_table(text, fill_short=False, encoded=repetitive)
     columns = {}
-    for i, h in enumerate(header):  # while the file is small: ids trimmed, the rest encoded
+    for i, h in enumerate(header):  # ids trimmed here, on this file's thread
         if h in ours and ours[h] not in columns:
-            column = arrow.column(i).combine_chunks()
+            column = arrow.column(i)
             distinct = ours[h] in DISTINCT_COLUMNS
             columns[ours[h]] = pc.utf8_trim_whitespace(column) if distinct else column
     for name in set(COLUMNS) - set(columns):
@@ -254,14 +254,14 @@ def read_arrow(path: Path) -> tuple[pa.Table, tuple[tuple[str, str], ...]]:
 def stacked_frame(tables: list[pa.Table]) -> pd.DataFrame:
     """Arrow tables as one frame (dictionaries become categoricals), with each row's file row.
 
-    Empties `tables`, so each file's own columns are let go as soon as they are stacked."""
+    Each column is copied once, into the frame: pyarrow unifies the chunks' dictionaries as it
+    builds each categorical, and the ids stay in their chunks, shared with pandas. (On this kind of
+    machine memory touched for the first time costs about 3 s a GB: unifying first, and gathering the
+    ids into one chunk, were two more copies.) Empties `tables`, so each file's own columns are let
+    go as soon as they are stacked."""
     rows = [t.num_rows for t in tables]
     table = pa.concat_tables(tables)
     tables.clear()
-    table = table.unify_dictionaries()
-    for name in DISTINCT_COLUMNS:  # one chunk: taking rows from many chunks is slow
-        index = table.schema.get_field_index(name)
-        table = table.set_column(index, name, table.column(index).combine_chunks())
     frame = table.to_pandas(self_destruct=True)
     del table
     pa.default_memory_pool().release_unused()  # the files' buffers, kept for reuse otherwise
@@ -296,14 +296,31 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     batch.count("ward_not_known", table, unknown, _codes(table.loc[unknown, ["lsoa_code", FILE]]))
     ward_of, date_of = ward.array, dates.to_numpy()  # by position: the index is let be
     if not keep.all():  # a plan for a force's whole area keeps every row: no copy of them
-        table, ward_of, date_of = table[keep], ward_of[keep], date_of[keep]
+        table, ward_of, date_of = _kept(table, keep), ward_of[keep], date_of[keep]
     table["ward"] = ward_of
     table["location_name"] = _per_row(table["location"], tidy_locations)
     table["_month"] = table["month"]
     table["_date"] = date_of
-    table["_source"] = pd.Categorical.from_codes(np.zeros(len(table), "int8"), [batch.spec.name])
+    source = np.zeros(len(table), "int8")
+    table["_source"] = pd.Categorical.from_codes(source, [batch.spec.name], validate=False)
     table[FILE] = table.pop(FILE)
     return batch.done(table).reset_index(drop=True)
+
+
+def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows `keep` marks, column by column: categoricals by their codes, Arrow-backed ids
+    filtered in Arrow chunk by chunk (pandas' take joins the chunks first: a copy of every id)."""
+    columns: dict[str, Any] = {}
+    for name, values in table.items():
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()[keep]
+            columns[name] = pd.Categorical.from_codes(codes, dtype=values.dtype, validate=False)
+        elif hasattr(values.dtype, "__from_arrow__"):
+            filtered = pc.filter(pa.array(values.array), pa.array(keep))
+            columns[name] = values.dtype.__from_arrow__(filtered)
+        else:
+            columns[name] = values.to_numpy()[keep]
+    return pd.DataFrame(columns, index=table.index[keep])
 
 
 def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
@@ -320,7 +337,7 @@ def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
     new_codes, categories = pd.factorize(trimmed)
     new_codes = np.where(codes >= 0, new_codes[codes], -1) if len(new_codes) else codes
     return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories=categories.astype(object)),
+        pd.Categorical.from_codes(new_codes, categories.astype(object), validate=False),
         index=values.index,
     )
 
@@ -343,7 +360,7 @@ def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.
     if len(new_codes):
         codes = np.where(codes >= 0, new_codes[codes], -1)
     return pd.Series(
-        pd.Categorical.from_codes(codes, categories=pd.Index(categories, dtype=object)),
+        pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object), validate=False),
         index=values.index,
     )
 
