@@ -295,6 +295,7 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     unknown = keep & ward.isna().to_numpy()
     batch.count("ward_not_known", table, unknown, _codes(table.loc[unknown, ["lsoa_code", FILE]]))
     ward_of, date_of = ward.array, dates.to_numpy()  # by position: the index is let be
+    table = table.drop(columns=FILE_NO)  # no longer needed: one column fewer to copy
     if not keep.all():  # a plan for a force's whole area keeps every row: no copy of them
         table, ward_of, date_of = _kept(table, keep), ward_of[keep], date_of[keep]
     table["ward"] = ward_of
@@ -304,7 +305,8 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     source = np.zeros(len(table), "int8")
     table["_source"] = pd.Categorical.from_codes(source, [batch.spec.name], validate=False)
     table[FILE] = table.pop(FILE)
-    return batch.done(table).reset_index(drop=True)
+    batch.ordered()
+    return table.reset_index(drop=True)
 
 
 def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -320,7 +322,7 @@ def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
             columns[name] = values.dtype.__from_arrow__(filtered)
         else:
             columns[name] = values.to_numpy()[keep]
-    return pd.DataFrame(columns, index=table.index[keep])
+    return pd.DataFrame(columns, copy=False)  # the copies above are the frame's own
 
 
 def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
@@ -335,9 +337,10 @@ def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
     if isinstance(values.dtype, pd.CategoricalDtype) and trimmed.eq(distinct).all():
         return values  # nothing to trim: no new codes for a million rows
     new_codes, categories = pd.factorize(trimmed)
-    new_codes = np.where(codes >= 0, new_codes[codes], -1) if len(new_codes) else codes
     return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories.astype(object), validate=False),
+        pd.Categorical.from_codes(
+            _recoded(codes, new_codes), categories.astype(object), validate=False
+        ),
         index=values.index,
     )
 
@@ -356,13 +359,19 @@ def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.
     """`change` of a categorical's distinct values, spread back to its rows as a categorical."""
     changed = change(pd.Series(values.cat.categories, dtype=object))
     new_codes, categories = pd.factorize(changed.to_numpy(dtype=object))
-    codes = values.cat.codes.to_numpy()
-    if len(new_codes):
-        codes = np.where(codes >= 0, new_codes[codes], -1)
+    codes = _recoded(values.cat.codes.to_numpy(), new_codes)
     return pd.Series(
         pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object), validate=False),
         index=values.index,
     )
+
+
+def _recoded(codes: np.ndarray, new_codes: np.ndarray) -> np.ndarray:
+    """Each row's code through `new_codes` (a missing value's -1 stays), in the codes' own integer
+    type: wider codes would be copied down to it again, a million rows at a time."""
+    if not len(new_codes):
+        return codes
+    return np.where(codes >= 0, new_codes.astype(codes.dtype)[codes], codes.dtype.type(-1))
 
 
 def _is_in(values: pd.Series, allowed: Container[str]) -> np.ndarray:
