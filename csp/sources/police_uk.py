@@ -317,7 +317,7 @@ def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
         if isinstance(values.dtype, pd.CategoricalDtype):
             codes = values.cat.codes.to_numpy()[keep]
             columns[name] = pd.Categorical.from_codes(codes, dtype=values.dtype, validate=False)
-        elif hasattr(values.dtype, "__from_arrow__"):
+        elif isinstance(values.dtype, pd.StringDtype):
             filtered = pc.filter(pa.array(values.array), pa.array(keep))
             columns[name] = values.dtype.__from_arrow__(filtered)
         else:
