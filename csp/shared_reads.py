@@ -83,7 +83,7 @@ def _locked(entry: Path) -> Iterator[bool]:
 def _load(entry: Path, files: list[ExtractFile]) -> pd.DataFrame | None:
     """The kept rows, each file's rows and reading facts set; None if there is no usable entry."""
     try:
-        with pa.OSFile(str(entry)) as source:
+        with pa.memory_map(str(entry)) as source:  # not copied: entries are replaced, never changed
             table = pa.ipc.open_file(source).read_all()
         kept = json.loads(table.schema.metadata[METADATA_KEY])
         frame = table.to_pandas(self_destruct=True)
