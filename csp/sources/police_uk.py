@@ -280,7 +280,9 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     """
     table = batch.numbered(raw)
     for column in COLUMNS:
-        table[column] = _trimmed(table[column], categorical=column not in DISTINCT_COLUMNS)
+        trimmed = _trimmed(table[column], categorical=column not in DISTINCT_COLUMNS)
+        if trimmed is not None:  # pandas copies a column set, even to itself
+            table[column] = trimmed
     blank = np.logical_and.reduce([_is(table[c], "") for c in COLUMNS])
     batch.count("blank_lines", table, blank)
     dates = _months(table, blank, batch)
@@ -298,15 +300,18 @@ def clean_months(raw: pd.DataFrame, batch: Batch, lsoas: Mapping[str, str | None
     table = table.drop(columns=FILE_NO)  # no longer needed: one column fewer to copy
     if not keep.all():  # a plan for a force's whole area keeps every row: no copy of them
         table, ward_of, date_of = _kept(table, keep), ward_of[keep], date_of[keep]
-    table["ward"] = ward_of
-    table["location_name"] = _per_row(table["location"], tidy_locations)
-    table["_month"] = table["month"]
-    table["_date"] = date_of
     source = np.zeros(len(table), "int8")
-    table["_source"] = pd.Categorical.from_codes(source, [batch.spec.name], validate=False)
-    table[FILE] = table.pop(FILE)
+    columns = {name: table[name].array for name in table.columns if name != FILE}
+    columns |= {
+        "ward": ward_of,
+        "location_name": _per_row(table["location"], tidy_locations).array,
+        "_month": table["month"].array,
+        "_date": date_of,
+        "_source": pd.Categorical.from_codes(source, [batch.spec.name], validate=False),
+        FILE: table[FILE].array,
+    }
     batch.ordered()
-    return table.reset_index(drop=True)
+    return pd.DataFrame(columns, copy=False)  # set one by one, pandas would copy each column
 
 
 def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
@@ -315,7 +320,7 @@ def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     columns: dict[str, Any] = {}
     for name, values in table.items():
         if isinstance(values.dtype, pd.CategoricalDtype):
-            codes = values.cat.codes.to_numpy()[keep]
+            codes = _category_codes(values)[keep]
             columns[name] = pd.Categorical.from_codes(codes, dtype=values.dtype, validate=False)
         elif isinstance(values.dtype, pd.StringDtype):
             filtered = pc.filter(pa.array(values.array), pa.array(keep))
@@ -325,17 +330,23 @@ def _kept(table: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)  # the copies above are the frame's own
 
 
-def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series:
-    """The column with its cells' ends trimmed: a categorical, or text for a column of ids."""
+def _category_codes(values: pd.Series) -> np.ndarray:
+    """A categorical column's codes, read-only and not copied (`.cat.codes` copies them)."""
+    return values.array.codes  # type: ignore[attr-defined]
+
+
+def _trimmed(values: pd.Series, *, categorical: bool) -> pd.Series | None:
+    """The column with its cells' ends trimmed: a categorical, or text for a column of ids; None
+    for a categorical with nothing to trim."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes, distinct = values.cat.codes.to_numpy(), values.cat.categories
+        codes, distinct = _category_codes(values), values.cat.categories
     elif categorical:
         codes, distinct = pd.factorize(values.astype("string"))
     else:  # ids are trimmed as they are read
         return values.astype("string")
     trimmed = pd.Series(distinct, dtype="string").str.strip()
     if isinstance(values.dtype, pd.CategoricalDtype) and trimmed.eq(distinct).all():
-        return values  # nothing to trim: no new codes for a million rows
+        return None  # nothing to trim: no new codes for a million rows
     new_codes, categories = pd.factorize(trimmed)
     return pd.Series(
         pd.Categorical.from_codes(
@@ -351,7 +362,7 @@ def _is(values: pd.Series, value: str) -> np.ndarray:
         categories = values.cat.categories
         if value not in categories:
             return np.zeros(len(values), dtype=bool)
-        return values.cat.codes.to_numpy() == categories.get_loc(value)
+        return _category_codes(values) == categories.get_loc(value)
     return (values == value).to_numpy(dtype=bool, na_value=False)
 
 
@@ -359,7 +370,7 @@ def _per_row(values: pd.Series, change: Callable[[pd.Series], pd.Series]) -> pd.
     """`change` of a categorical's distinct values, spread back to its rows as a categorical."""
     changed = change(pd.Series(values.cat.categories, dtype=object))
     new_codes, categories = pd.factorize(changed.to_numpy(dtype=object))
-    codes = _recoded(values.cat.codes.to_numpy(), new_codes)
+    codes = _recoded(_category_codes(values), new_codes)
     return pd.Series(
         pd.Categorical.from_codes(codes, pd.Index(categories, dtype=object), validate=False),
         index=values.index,
@@ -379,7 +390,7 @@ def _is_in(values: pd.Series, allowed: Container[str]) -> np.ndarray:
     then looked up by code: the last entry stands for a missing value's code, -1)."""
     categories = values.cat.categories.tolist()
     inside = np.fromiter((c in allowed for c in categories), bool, len(categories))
-    return np.append(inside, False)[values.cat.codes.to_numpy()]
+    return np.append(inside, False)[_category_codes(values)]
 
 
 def _codes(rows: pd.DataFrame) -> pd.Series:
@@ -396,7 +407,7 @@ def _areas(table: pd.DataFrame, outside: np.ndarray, files: Sequence[str]) -> pd
     Each LSOA name is cut to its area once, and the rows are counted by code: a partnership's plan
     has most of its force's rows outside it, and working on each row's name took most of cleaning."""
     area = _per_row(table["lsoa_name"], lambda names: names.str.rsplit(" ", n=1).str[0])
-    codes, areas = area.cat.codes.to_numpy()[outside], area.cat.categories
+    codes, areas = _category_codes(area)[outside], area.cat.categories
     numbers = table[FILE_NO].to_numpy()[outside][codes >= 0]
     cells = numbers * len(areas) + codes[codes >= 0]
     counts = np.bincount(cells, minlength=len(files) * len(areas)).reshape(len(files), len(areas))
@@ -413,10 +424,10 @@ def _months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -> pd.Series:
     distinct = pd.Series(months.cat.categories, dtype=object)
     dates = pd.to_datetime(distinct, format="%Y-%m", errors="coerce")
     wrong = dates.isna() | ~distinct.str.fullmatch(r"\d{4}-\d{2}").fillna(False).astype(bool)
-    bad = ~blank & np.isin(months.cat.codes.to_numpy(), np.flatnonzero(wrong.to_numpy()))
+    bad = ~blank & np.isin(_category_codes(months), np.flatnonzero(wrong.to_numpy()))
     if bad.any():
         raise batch.fail(table, pd.Series(bad, index=table.index), _NOT_A_MONTH, "month")
-    codes = months.cat.codes.to_numpy()
+    codes = _category_codes(months)
     return pd.Series(dates.to_numpy()[codes], index=table.index)
 
 
@@ -425,8 +436,8 @@ def _refuse_other_months(table: pd.DataFrame, blank: np.ndarray, batch: Batch) -
     file per month): refused, naming the row, rather than counted in a month it does not cover."""
     months = table["month"]
     own = [months.cat.categories.get_indexer([f.first_month])[0] for f in batch.files]
-    expected = np.array(own, dtype=months.cat.codes.dtype)[table[FILE_NO].to_numpy()]
-    other = ~blank & (months.cat.codes.to_numpy() != expected)  # a file's own month: one code
+    expected = np.array(own, dtype=_category_codes(months).dtype)[table[FILE_NO].to_numpy()]
+    other = ~blank & (_category_codes(months) != expected)  # a file's own month: one code
     if other.any():
         month = batch.file_attribute(table, "first_month")[other.argmax()]
         problem = f"'{{value}}' is not the file's own month, {month}"
