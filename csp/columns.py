@@ -217,11 +217,6 @@ class Batch:
         numbers = {name: number for number, name in enumerate(self.names)}
         return raw.assign(**{FILE_NO: files.map(numbers).to_numpy(dtype="int64")})
 
-    def done(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The table without its file numbers, its facts in order (`ordered`)."""
-        self.ordered()
-        return table.drop(columns=FILE_NO)
-
     def ordered(self) -> None:
         """Facts file by file, in file order, each file's in the order they were found."""
         self.facts.order_by_file(self.names, since=self.first_fact)
