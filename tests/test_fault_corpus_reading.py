@@ -8,10 +8,12 @@ partner CSV (`notices`), a partner workbook (`calls`) and police.uk (`street`).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import hashlib
 import io
+import mmap
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -508,6 +510,30 @@ def test_police_uk_windows_1252_fact_names_its_month(plan: Plan, tmp_path: Path)
     assert log[["code", "month", "rows"]].values.tolist() == [
         ["read_as_windows_1252", "2013-04", 2]
     ]
+
+
+def test_only_a_large_file_of_plain_ascii_is_mapped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mapping skips the copy of a large download; any other file is read whole and looked at closer."""
+    monkeypatch.setattr(csvfile, "MAP_FROM", 64)
+    rows = "Ref,Ward\n" + "R1,Hardwick\n" * 10
+    files = {
+        "large.csv": rows.encode("ascii"),
+        "small.csv": rows[:40].encode("ascii"),
+        "accented.csv": rows.replace("Hardwick", "Hardwické").encode("utf-8"),
+        "bom.csv": codecs.BOM_UTF8 + rows.encode("ascii"),
+    }
+    for name, content in files.items():
+        (tmp_path / name).write_bytes(content)
+    loaded = {name: csvfile.load(tmp_path / name) for name in files}
+    assert {name: type(text.data) for name, text in loaded.items()} == {
+        "large.csv": mmap.mmap,
+        "small.csv": bytes,
+        "accented.csv": bytes,
+        "bom.csv": bytes,
+    }
+    assert all(text.header == ["Ref", "Ward"] for text in loaded.values())
 
 
 def test_commentary_saved_by_excel_in_windows_1252_is_read(tmp_path: Path) -> None:
