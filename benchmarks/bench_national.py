@@ -201,12 +201,16 @@ def whole_run(plan: Path, raw: Path, scratch: Path) -> tuple[float, float]:
     return seconds, peak / 2**20
 
 
+def header_of(path: Path) -> list[str]:
+    with path.open(encoding="utf-8-sig") as handle:
+        return handle.readline().rstrip("\r\n").split(",")
+
+
 def bare_read(files: list[Path]) -> int:
     """The floor: pyarrow reads each file with every column as text, nothing else."""
     rows = 0
     for path in files:
-        header = path.open(encoding="utf-8-sig").readline().rstrip("\r\n").split(",")
-        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()))
+        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header_of(path), pa.string()))
         rows += pacsv.read_csv(path, convert_options=options).num_rows
     return rows
 
@@ -215,8 +219,7 @@ def encoded_read(files: list[Path]) -> int:
     """The bare read into the form csp cleans: dictionaries for all but the crime IDs, one frame."""
     tables = []
     for path in files:
-        header = path.open(encoding="utf-8-sig").readline().rstrip("\r\n").split(",")
-        types = {h: pa.string() if h == "Crime ID" else ENCODED for h in header}
+        types = {h: pa.string() if h == "Crime ID" else ENCODED for h in header_of(path)}
         options = pacsv.ConvertOptions(column_types=types)
         tables.append(pacsv.read_csv(path, convert_options=options))
     return len(pa.concat_tables(tables).to_pandas(self_destruct=True))

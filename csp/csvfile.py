@@ -101,9 +101,9 @@ def _mapped_ascii(path: Path) -> mmap.mmap | None:
     changed in place: a file cut short while mapped would stop the process, not raise."""
     refuse_folder(path)
     try:
+        if path.stat().st_size < MAP_FROM:  # a small file is not opened twice
+            return None
         with path.open("rb") as handle:
-            if path.stat().st_size < MAP_FROM:
-                return None
             mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     except OSError as exc:
         raise ExtractError(path, f"cannot be opened: {exc.strerror or exc}") from exc
