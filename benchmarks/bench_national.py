@@ -13,6 +13,10 @@ and breakdowns). Figures, per scale:
 - encoded read: the same, with the repetitive columns parsed into dictionaries (as csp parses them)
   and stacked into one pandas frame of categoricals, nothing else: the floor of the form the engine
   works on, and its ratio to the bare read;
+- checked text: the bare read, then the clean's row checks done in Arrow on the text (blank rows,
+  each file's own month, known crime types, no location, the plan's LSOAs) and the kept rows taken,
+  file by file, with no encoding and no frame: the floor of the other design, cleaning in Arrow
+  and dictionary-encoding only when the Parquet is written;
 - read and clean: `csp.clean.clean_all` in this process (read, check, clean, completeness), and its
   ratio to the floor;
 - clean step: `csp.steps.clean` in this process (the above, then Parquet and the step's CSVs
@@ -33,18 +37,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import scipy.special  # noqa: F401  (loaded up front: the first measure step would pay for it)
 import yaml
@@ -53,6 +59,7 @@ from generate_police_uk import DEFAULT_ONS, FORCES
 from csp import config
 from csp.clean import clean_all
 from csp.runs import QuarterRun
+from csp.sources.police_uk import KNOWN_TYPES, NO_LOCATION
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
 
@@ -75,6 +82,7 @@ class Figures:
     rows: int
     bare: float
     encoded: float
+    checked: float
     read_clean: float
     clean: float
     kept: float
@@ -206,13 +214,15 @@ def header_of(path: Path) -> list[str]:
         return handle.readline().rstrip("\r\n").split(",")
 
 
+def text_table(path: Path) -> pa.Table:
+    """One file as pyarrow reads it with every column as text."""
+    options = pacsv.ConvertOptions(column_types=dict.fromkeys(header_of(path), pa.string()))
+    return pacsv.read_csv(path, convert_options=options)
+
+
 def bare_read(files: list[Path]) -> int:
     """The floor: pyarrow reads each file with every column as text, nothing else."""
-    rows = 0
-    for path in files:
-        options = pacsv.ConvertOptions(column_types=dict.fromkeys(header_of(path), pa.string()))
-        rows += pacsv.read_csv(path, convert_options=options).num_rows
-    return rows
+    return sum(text_table(path).num_rows for path in files)
 
 
 def encoded_read(files: list[Path]) -> int:
@@ -223,6 +233,27 @@ def encoded_read(files: list[Path]) -> int:
         options = pacsv.ConvertOptions(column_types=types)
         tables.append(pacsv.read_csv(path, convert_options=options))
     return len(pa.concat_tables(tables).to_pandas(self_destruct=True))
+
+
+def checked_text(files: list[Path], lsoas: Collection[str]) -> int:
+    """The bare read, each file's rows checked as cleaning checks them and the kept rows taken."""
+    inside, known = pa.array(sorted(lsoas)), pa.array(KNOWN_TYPES)
+    kept = 0
+    for path in files:
+        table = text_table(path)
+        blank = functools.reduce(pc.and_, [pc.equal(column, "") for column in table.columns])
+        month, lsoa = table.column("Month"), table.column("LSOA code")
+        listed = pc.and_(
+            pc.equal(month, path.name[:7]), pc.is_in(table.column("Crime type"), known)
+        )
+        if not pc.all(pc.or_(blank, listed)).as_py():
+            raise SystemExit(f"{path}: a row of another month or an unknown crime type")
+        located = pc.invert(
+            pc.or_(pc.equal(lsoa, ""), pc.equal(table.column("Location"), NO_LOCATION))
+        )
+        keep = pc.and_(pc.and_(pc.invert(blank), located), pc.is_in(lsoa, inside))
+        kept += table.filter(keep).num_rows
+    return kept
 
 
 def fastest(action: Callable[[], object], repeat: int) -> float:
@@ -244,7 +275,7 @@ def measure_scale(plan: Path, raw: Path, repeat: int) -> Figures:
             peak.append(mib)
     files = sorted(raw.glob("*/*-street.csv"))
     rows = bare_read(files)
-    bare, encoded, read_clean, clean, kept, measure = [], [], [], [], [], []
+    bare, encoded, checked, read_clean, clean, kept, measure = [], [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as scratch:
         run = QuarterRun.from_parameters(str(plan), YEAR, QUARTER, raw, Path(scratch) / "p")
 
@@ -254,6 +285,7 @@ def measure_scale(plan: Path, raw: Path, repeat: int) -> Figures:
         for _ in range(repeat):  # the floor and the steps side by side: the machine is shared
             bare.append(fastest(lambda: bare_read(files), 1))
             encoded.append(fastest(lambda: encoded_read(files), 1))
+            checked.append(fastest(lambda: checked_text(files, run.plan.lsoas), 1))
             with shared_reads_in(""):
                 read_clean.append(fastest(read_clean_all, 1))
                 clean.append(fastest(lambda: clean_step.run(run), 1))
@@ -265,6 +297,7 @@ def measure_scale(plan: Path, raw: Path, repeat: int) -> Figures:
         rows,
         min(bare),
         min(encoded),
+        min(checked),
         min(read_clean),
         min(clean),
         min(kept),
@@ -292,6 +325,7 @@ def report(figures: dict[float, Figures]) -> None:
     """The table, and whether time and memory grow no faster than the rows."""
     print(
         f"{'scale':>5} {'rows':>12} {'bare read':>10} {'encoded':>8} {'ratio':>6} "
+        f"{'checked':>8} {'ratio':>6} "
         f"{'read+clean':>11} {'ratio':>6} {'clean step':>11} {'ratio':>6} {'kept read':>10} "
         f"{'measure':>8} {'whole run':>10} "
         f"{'peak MiB':>9}"
@@ -299,7 +333,8 @@ def report(figures: dict[float, Figures]) -> None:
     for scale, f in figures.items():
         print(
             f"{scale:>5g} {f.rows:>12,} {f.bare:>9.2f}s {f.encoded:>7.2f}s "
-            f"{f.encoded / f.bare:>6.2f} {f.read_clean:>10.2f}s "
+            f"{f.encoded / f.bare:>6.2f} {f.checked:>7.2f}s {f.checked / f.bare:>6.2f} "
+            f"{f.read_clean:>10.2f}s "
             f"{f.read_clean / f.bare:>6.2f} {f.clean:>10.2f}s {f.clean / f.bare:>6.2f} "
             f"{f.kept:>9.2f}s {f.measure:>7.2f}s {f.run:>9.1f}s {f.peak_mib:>9.0f}"
         )
