@@ -485,6 +485,28 @@ def test_clean_all_inventory_unpublished_partial_and_missing(cleaned: clean.Clea
     assert set(alcohol["status"]) == {"missing"}
 
 
+def test_clean_all_refuses_an_extract_changed_while_it_is_read(
+    plan: Plan, sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner file saved over while the run reads it (the analyst copying in a corrected
+    extract): refused, naming it, rather than read half old and half new."""
+    raw = tmp_path / "stockton"
+    shutil.copytree(sample_copy, raw)
+    changing = raw / "2011-12" / "Q1" / "section27.csv"
+    read = partner.PartnerSource.read_files
+
+    def read_then_saved_over(self: partner.PartnerSource, files: list, spec: ExtractSpec):
+        table = read(self, files, spec)
+        if changing in [file.path for file in files]:
+            changing.write_bytes(changing.read_bytes() + b"\n")
+        return table
+
+    monkeypatch.setattr(partner.PartnerSource, "read_files", read_then_saved_over)
+    with pytest.raises(ExtractError, match="changed while csp was reading it") as caught:
+        clean.clean_all(plan, raw, YEAR, 1)
+    assert caught.value.path == changing
+
+
 def test_clean_all_empty_table_for_a_source_with_no_files(
     plan: Plan, sample_copy: Path, tmp_path: Path
 ) -> None:

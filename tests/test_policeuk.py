@@ -204,6 +204,30 @@ def test_reader_area_eras_bom_crlf_and_missing_month(
     assert "May 2012" in results["V1"].reason
 
 
+def test_a_month_changed_while_it_is_read_is_refused(
+    small_plan: Path, small_download: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A month still being copied in when the run reads it: refused, naming the file, not counted
+    half written; once the copy is complete, the next run reads it whole."""
+    changing = small_download / "2013-06" / "2013-06-city-of-london-street.csv"
+    read = police_uk.PoliceUkSource.read_files
+
+    def read_then_the_copy_goes_on(self: police_uk.PoliceUkSource, files: list, spec: object):
+        table = read(self, files, spec)
+        with changing.open("a", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerow(street_row("2013-06", "Anti-social behaviour"))
+        return table
+
+    monkeypatch.setattr(police_uk.PoliceUkSource, "read_files", read_then_the_copy_goes_on)
+    plan = load_plan(small_plan)
+    with pytest.raises(ExtractError, match="changed while csp was reading it") as caught:
+        clean.clean_all(plan, small_download, FinancialYear.parse("2013-14"), 2)
+    assert caught.value.path == changing
+    monkeypatch.undo()  # the copy is complete now: the next run reads it whole
+    cleaned = clean.clean_all(plan, small_download, FinancialYear.parse("2013-14"), 2)
+    assert (cleaned.tables["street"]["_month"] == "2013-06").sum() == 6
+
+
 def test_rows_outside_the_area_are_counted_by_area_file_by_file(
     small_plan: Path, tmp_path: Path
 ) -> None:
