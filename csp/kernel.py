@@ -24,8 +24,11 @@ import time
 from pathlib import Path
 from types import TracebackType
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.blocking import BlockingKernelClient
+from jupyter_client.client import KernelClient
 from jupyter_client.manager import KernelManager
+from traitlets import DottedObjectName, Type
 
 from csp.errors import RunError
 
@@ -83,14 +86,16 @@ def kernel_spec(folder: Path) -> None:
 
 
 def _wait_for_reply(client: BlockingKernelClient, msg_id: str, timeout: float) -> None:
-    """Wait until the kernel has answered `msg_id`, or `timeout` seconds; a preload that fails
-    or hangs is the first notebook's to report, at its own import cell."""
+    """Wait until the kernel has answered `msg_id`, or `timeout` seconds, or it has died; a preload
+    that fails or hangs is the first notebook's to report, at its own import cell."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         try:
-            message = client.get_shell_msg(timeout=left)
+            message = client.get_shell_msg(timeout=min(left, 1.0))
         except queue.Empty:
-            return
+            if not client.is_alive():
+                return  # a kernel that died never answers
+            continue
         if message["parent_header"].get("msg_id") == msg_id:
             return
 
@@ -100,14 +105,32 @@ class ClosingKernelManager(KernelManager):
 
     papermill (nbclient) leaves open the client it makes from a manager it was given: each step
     would keep five sockets, a zmq context and their threads' file handles (about 30 a run), which
-    a process running many plans (a Dask worker) piles up until it runs out."""
+    a process running many plans (a Dask worker) piles up until it runs out.
+
+    The client nbclient makes is asynchronous: nbclient waits for a cell's output in an event loop
+    beside a check, every second, that the kernel is still alive. A blocking client's wait held
+    that loop, so a kernel that died mid-step (out of memory, a signal) left the run waiting for
+    ever. The manager's own requests (preload, reset) use blocking clients (`blocking_client`)."""
+
+    client_class = DottedObjectName("jupyter_client.asynchronous.AsyncKernelClient")
+    client_factory = Type(klass="jupyter_client.asynchronous.AsyncKernelClient")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        self.clients: list[BlockingKernelClient] = []
+        self.clients: list[KernelClient] = []
 
-    def client(self, **kwargs: object) -> BlockingKernelClient:
+    def client(self, **kwargs: object) -> AsyncKernelClient:
         made = super().client(**kwargs)
+        self.clients.append(made)
+        return made  # type: ignore[return-value]
+
+    def blocking_client(self) -> BlockingKernelClient:
+        """A client whose requests wait here, for the manager's own use."""
+        made = BlockingKernelClient(
+            **self.get_connection_info(session=True),
+            connection_file=self.connection_file,
+            parent=self,
+        )
         self.clients.append(made)
         return made
 
@@ -154,7 +177,7 @@ class WarmKernel:
         try:
             self.manager = ClosingKernelManager(kernel_name=KERNEL_NAME)
             self.manager.start_kernel(cwd=str(self.cwd))
-            self.client = self.manager.client()
+            self.client = self.manager.blocking_client()
             self.client.start_channels()
             self._pending = [self.client.execute(self.preload, silent=True, store_history=False)]
         except BaseException:
@@ -185,7 +208,9 @@ class WarmKernel:
         """Clear the namespace before a step (closing the last step's client); waits until the
         kernel has done it."""
         self.ready().close_clients()
-        client = self.ready().client()
+        if not self.ready().is_alive():
+            raise RunError("the notebook kernel died between steps (out of memory, or a signal)")
+        client = self.ready().blocking_client()
         client.start_channels()
         try:
             reply = client.execute(

@@ -115,6 +115,20 @@ class Manifest:
 
         return content(self) == content(other)
 
+    def changed_since(self, raw_dir: Path) -> list[str]:
+        """The inputs whose size or time is not what it was when the manifest was made (or that
+        are gone), by their path in `raw_dir`."""
+        changed = []
+        for name, (size, mtime_ns, _) in self.inputs.items():
+            try:
+                stat = (raw_dir / name).stat()
+            except OSError:
+                changed.append(name)
+                continue
+            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
+                changed.append(name)
+        return changed
+
     def write(self, folder: Path) -> Path:
         path = folder / MANIFEST
         path.write_text(json.dumps(self.__dict__, indent=1, sort_keys=True), encoding="utf-8")

@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import papermill
+from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from csp import __version__, config, export, index, lock, processed, workbook
@@ -42,6 +43,7 @@ PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
 # the core the run's own process leaves idle), so its imports are done by the time it is needed;
 # above it, it starts once cleaning, the run's memory peak, is over (a force's million rows).
 SMALL_EXTRACTS_BYTES = 64 * 2**20
+KERNEL_DIED = "its notebook kernel died (it ran out of memory, or a signal stopped it)"
 
 
 def run_quarter(
@@ -107,7 +109,8 @@ def _run_locked(
     except StepFailed as failure:
         failed = _keep_failed(report_stage, report_final)
         shutil.rmtree(processed_stage, ignore_errors=True)
-        raise RunError(failure.reason, failed / f"{failure.step}.ipynb") from None
+        reason = failure.reason + _changed_during(run.raw_dir, inputs)
+        raise RunError(reason, failed / f"{failure.step}.ipynb") from None
     except BaseException:
         shutil.rmtree(processed_stage, ignore_errors=True)
         shutil.rmtree(report_stage, ignore_errors=True)
@@ -121,6 +124,21 @@ def _run_locked(
         f"csp: dashboard written to {display_path(dashboard)} ({time.perf_counter() - started:.1f} s)"
     )
     return dashboard
+
+
+def _changed_during(raw_dir: Path, inputs: Manifest) -> str:
+    """What a failed run's message adds when extracts changed while it ran: a file copied in
+    mid-run can fail a step in ways that do not name it (a mapped file cut short stops the
+    kernel)."""
+    changed = inputs.changed_since(raw_dir)
+    if not changed:
+        return ""
+    names = ", ".join(display_path(raw_dir / name) for name in changed[:3])
+    more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+    return (
+        f"; meanwhile {names}{more} changed (still being copied in?): "
+        "run again once the extracts are complete"
+    )
 
 
 def run_manifest(run: QuarterRun, report_final: Path) -> Manifest:
@@ -180,6 +198,8 @@ def execute_steps(
             except PapermillExecutionError as exc:
                 reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
                 raise StepFailed(step, f"{step} failed: {reason}") from None
+            except DeadKernelError:
+                raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None
             progress(f"        done in {time.perf_counter() - step_started:.1f} s")
 
 

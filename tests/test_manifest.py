@@ -191,3 +191,22 @@ def test_up_to_date_answers_without_importing_the_pipeline(
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "is up to date" in done.stdout
     assert done.stdout.strip().endswith("[]")
+
+
+def test_a_failed_run_names_the_extracts_that_changed_while_it_ran(tmp_path: Path) -> None:
+    """A step can fail without naming the file behind it (a mapped file cut short by a copy stops
+    the kernel): the run's message then says which extracts changed since it started."""
+    raw = tmp_path / "raw"
+    (raw / "2011-12" / "Q1").mkdir(parents=True)
+    for name in ("marac.csv", "section27.csv", "police_crime.csv"):
+        (raw / "2011-12" / "Q1" / name).write_text("Ref,Date\n1,01/04/2011\n", encoding="utf-8")
+    started = Manifest({}, "", "", manifest.input_files(raw))
+    assert started.changed_since(raw) == []
+    assert pipeline._changed_during(raw, started) == ""
+    with (raw / "2011-12" / "Q1" / "marac.csv").open("a", encoding="utf-8") as handle:
+        handle.write("2,02/04/2011\n")
+    (raw / "2011-12" / "Q1" / "section27.csv").unlink()
+    assert started.changed_since(raw) == ["2011-12/Q1/marac.csv", "2011-12/Q1/section27.csv"]
+    said = pipeline._changed_during(raw, started)
+    assert "marac.csv" in said and "section27.csv" in said and "police_crime.csv" not in said
+    assert "run again once the extracts are complete" in said

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import threading
 from html.parser import HTMLParser
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,9 +19,10 @@ import papermill
 import pytest
 from shared_data import shared_path
 
+from csp import config
 from csp.errors import RunError
 from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
-from csp.pipeline import run_quarter
+from csp.pipeline import KERNEL_DIED, StepFailed, execute_steps, run_quarter
 from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
@@ -506,3 +508,41 @@ def test_kernel_after_kernel_in_one_process_keeps_no_handles_open(tmp_path: Path
                 )
         handles.append(len(os.listdir("/proc/self/fd")))
     assert handles[1] == handles[0]
+
+
+def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data kernel killed mid-step (out of memory at a force's scale, or a mapped extract cut
+    short) used to leave `csp run` waiting for ever, holding the quarter's lock: papermill's wait
+    for output blocked the check that the kernel is alive. The step now fails, saying why."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    parameters = nbformat.v4.new_code_cell("plan = ''")
+    parameters.metadata["tags"] = ["parameters"]
+    dies = nbformat.v4.new_code_cell("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    notebook = nbformat.v4.new_notebook(cells=[parameters, dies])
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "language": "python",
+        "display_name": "",
+    }
+    nbformat.write(notebook, notebooks / "01_clean.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    stage = tmp_path / "stage"
+    stage.mkdir()
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            execute_steps({"plan": "x"}, stage, lambda _: None, None, warm_ahead=1)
+            outcome.append(None)
+        except BaseException as exc:  # whatever it is, the test reports it
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=120)  # a bound on a hang, not a speed: it fails in seconds
+    assert not worker.is_alive(), "the run still waits on a dead kernel"
+    assert isinstance(outcome[0], StepFailed)
+    assert (outcome[0].step, outcome[0].reason) == ("01_clean", f"01_clean failed: {KERNEL_DIED}")
