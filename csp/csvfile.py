@@ -98,7 +98,9 @@ def load(path: Path) -> CsvBytes:
 def _mapped_ascii(path: Path) -> mmap.mmap | None:
     """A large file of plain ASCII (no byte-order mark, no byte over 127, no NUL) mapped into memory;
     None for any other file, which `load` reads whole and looks at closer. Raw extracts are never
-    changed in place: a file cut short while mapped would stop the process, not raise."""
+    changed in place, but a file cut short while mapped (a download unzipped over it mid-run) stops
+    the process with SIGBUS rather than raising: `csp run` then fails the step at once, naming
+    the extracts that changed while it ran (`csp.pipeline`)."""
     refuse_folder(path)
     try:
         if path.stat().st_size < MAP_FROM:  # a small file is not opened twice
