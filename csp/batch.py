@@ -73,13 +73,16 @@ def answered_without_running(plan: str, request: BatchRequest) -> PlanOutcome | 
     except CspError as exc:
         return failure(plan, request, str(exc))
     report = request.folder(request.reports_root, checked)
+    processed = request.folder(request.processed_root, checked)
     if (
         request.force
         or config.is_url(request.raw_dir)  # known only once copied, on the worker
-        or not manifest.up_to_date(checked.as_dict(), checked.plan_file, checked.raw_dir, report)
+        or not manifest.up_to_date(
+            checked.as_dict(), checked.plan_file, checked.raw_dir, report, processed
+        )
     ):
         return None
-    lock.tidy(checked.label, request.folder(request.processed_root, checked), report)
+    lock.tidy(checked.label, processed, report)
     seconds = round(time.perf_counter() - started, 1)
     dashboard = str(report / "dashboard.html")
     return PlanOutcome(

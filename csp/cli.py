@@ -369,7 +369,11 @@ def raw_folder(raw_dir: str | None) -> str | None:
 def up_to_date(request: parameters.RunRequest) -> bool:
     """The last report's manifest matches the plan, code and every input file as they are now."""
     return manifest.up_to_date(
-        request.as_dict(), request.plan_file, request.raw_dir, request.report_folder
+        request.as_dict(),
+        request.plan_file,
+        request.raw_dir,
+        request.report_folder,
+        request.processed_folder,
     )
 
 

@@ -148,11 +148,20 @@ class Manifest:
 
 
 def up_to_date(
-    parameters: dict[str, object], plan_file: Path, raw_dir: Path, report_folder: Path
+    parameters: dict[str, object],
+    plan_file: Path,
+    raw_dir: Path,
+    report_folder: Path,
+    processed_folder: Path,
 ) -> bool:
-    """The last report's manifest matches the plan, code and every input file as they are now."""
+    """The last report's manifest matches the plan, code and every input file as they are now, and
+    the run's processed tables are still there (an analyst who deleted them gets them rebuilt)."""
     last = Manifest.read(report_folder)
-    if last is None or not raw_dir.is_dir():
+    if last is None or not raw_dir.is_dir() or not _has_files(processed_folder):
         return False
     now = Manifest.of(parameters, plan_file, raw_dir, known=last)
     return now.same_content(last)
+
+
+def _has_files(folder: Path) -> bool:
+    return folder.is_dir() and any(folder.iterdir())

@@ -97,8 +97,10 @@ def reported(
     shutil.copytree(sample_raw, raw)
     reports = tmp_path / "reports"
     shutil.copytree(stockton_run.reports_root, reports)
+    processed = tmp_path / "processed"
+    shutil.copytree(stockton_run.processed, processed / "stockton" / "2011-12")
     monkeypatch.setattr(config, "REPORTS_DIR", reports)
-    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path / "processed")
+    monkeypatch.setattr(config, "PROCESSED_DIR", processed)
     # The report was made from the shared sample: record the copy as its inputs.
     folder = reports / "stockton" / "2011-12" / "Q2"
     last = Manifest.read(folder)
@@ -154,7 +156,9 @@ def test_an_unchanged_quarter_still_clears_what_a_killed_run_left(
     assert cli.main(run_args(reported.raw)) == 0
     assert "is up to date" in capsys.readouterr().out
     assert not staging.exists()
-    assert not (config.PROCESSED_DIR / "stockton").exists()  # nothing made where nothing was
+    assert sorted(config.PROCESSED_DIR.glob("stockton/2011-12/*")) == [
+        config.PROCESSED_DIR / "stockton" / "2011-12" / quarter for quarter in ("Q1", "Q2")
+    ]  # nothing made, nothing taken
 
 
 def test_force_reruns_an_unchanged_quarter(reported: SimpleNamespace) -> None:
@@ -165,6 +169,13 @@ def test_force_reruns_an_unchanged_quarter(reported: SimpleNamespace) -> None:
 def test_a_changed_extract_reruns(reported: SimpleNamespace) -> None:
     with (reported.raw / "2011-12" / "Q2" / "section27.csv").open("a", encoding="utf-8") as f:
         f.write("\n")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+def test_a_quarter_whose_processed_tables_were_deleted_reruns(reported: SimpleNamespace) -> None:
+    """Processed data rebuilds from raw data and code: an analyst who deleted it gets it back."""
+    shutil.rmtree(config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2")
     assert cli.main(run_args(reported.raw)) == 0
     assert len(reported.runs) == 1
 
