@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import papermill
+from jupyter_client.manager import KernelManager
 from nbclient.exceptions import DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
@@ -185,22 +186,34 @@ def execute_steps(
             if role in used:
                 kernels[role].reset()
             used.add(role)
-            try:
-                papermill.execute_notebook(
-                    config.NOTEBOOKS_DIR / f"{step}.ipynb",
-                    report_stage / f"{step}.ipynb",
-                    parameters=parameters,
-                    kernel_name=KERNEL_NAME,
-                    progress_bar=False,
-                    cwd=str(config.PROJECT_ROOT),
-                    km=kernels[role].ready(),
-                )
-            except PapermillExecutionError as exc:
-                reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
-                raise StepFailed(step, f"{step} failed: {reason}") from None
-            except DeadKernelError:
-                raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None
+            execute_step(step, parameters, report_stage, kernels[role].ready())
             progress(f"        done in {time.perf_counter() - step_started:.1f} s")
+
+
+def execute_step(
+    step: str, parameters: dict[str, object], report_stage: Path, kernel: KernelManager
+) -> None:
+    """One notebook, executed in `kernel`; a cell's error, or the kernel's death, is the step's
+    failure with its reason."""
+    try:
+        papermill.execute_notebook(
+            config.NOTEBOOKS_DIR / f"{step}.ipynb",
+            report_stage / f"{step}.ipynb",
+            parameters=parameters,
+            kernel_name=KERNEL_NAME,
+            progress_bar=False,
+            cwd=str(config.PROJECT_ROOT),
+            km=kernel,
+        )
+    except PapermillExecutionError as exc:
+        reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
+        raise StepFailed(step, f"{step} failed: {reason}") from None
+    except DeadKernelError:
+        raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None
+    except RuntimeError:
+        if kernel.is_alive():
+            raise
+        raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None  # before it answered
 
 
 def write_report_files(

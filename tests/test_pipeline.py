@@ -22,7 +22,7 @@ from shared_data import shared_path
 from csp import config
 from csp.errors import RunError
 from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
-from csp.pipeline import KERNEL_DIED, StepFailed, execute_steps, run_quarter
+from csp.pipeline import KERNEL_DIED, StepFailed, execute_step, execute_steps, run_quarter
 from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
@@ -546,3 +546,25 @@ def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(
     assert not worker.is_alive(), "the run still waits on a dead kernel"
     assert isinstance(outcome[0], StepFailed)
     assert (outcome[0].step, outcome[0].reason) == ("01_clean", f"01_clean failed: {KERNEL_DIED}")
+
+
+def test_a_kernel_that_died_before_its_step_fails_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard's kernel, warmed while the data kernel works, killed before its turn: its
+    preload is not waited for, and the step fails saying why (it was a traceback)."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "language": "python",
+        "display_name": "",
+    }
+    nbformat.write(notebook, notebooks / "03_dashboard.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    with WarmKernel(tmp_path, DASHBOARD_PRELOAD) as warm:
+        warm.manager.signal_kernel(signal.SIGKILL)
+        with pytest.raises(StepFailed) as caught:
+            execute_step("03_dashboard", {}, tmp_path, warm.ready())
+    assert caught.value.reason == f"03_dashboard failed: {KERNEL_DIED}"
