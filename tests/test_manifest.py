@@ -195,6 +195,7 @@ def test_up_to_date_answers_without_importing_the_pipeline(
     code = (
         "import sys; from csp import cli, config; from pathlib import Path; "
         f"config.REPORTS_DIR = Path({str(config.REPORTS_DIR)!r}); "
+        f"config.PROCESSED_DIR = Path({str(config.PROCESSED_DIR)!r}); "
         f"code = cli.main({run_args(reported.raw)!r}); "
         "print(sorted(m for m in ('pandas', 'papermill', 'matplotlib') if m in sys.modules)); "
         "sys.exit(code)"
