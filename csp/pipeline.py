@@ -13,6 +13,7 @@ marked by papermill) and raises RunError naming that notebook.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import shutil
 import time
 import uuid
@@ -45,6 +46,11 @@ PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
 # above it, it starts once cleaning, the run's memory peak, is over (a force's million rows).
 SMALL_EXTRACTS_BYTES = 64 * 2**20
 KERNEL_DIED = "its notebook kernel died (it ran out of memory, or a signal stopped it)"
+# papermill's logger (nbclient's, for the runs it makes) printed what a failed step's message says
+# again, unformatted ("Kernel died while waiting for execute reply."): csp says it once. A handler
+# of its own keeps Python's last-resort one quiet; an application that configures logging still
+# receives every record.
+logging.getLogger("papermill").addHandler(logging.NullHandler())
 
 
 def run_quarter(
