@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from csp import __version__, config
@@ -128,6 +128,13 @@ class Manifest:
             if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
                 changed.append(name)
         return changed
+
+    def settled(self, raw_dir: Path) -> Manifest:
+        """The manifest a finished run writes: without the inputs that changed while it ran. The
+        report may have been made from either version of such a file, so the next run is not
+        answered "up to date" and reads it again (its other checksums still reused)."""
+        changed = set(self.changed_since(raw_dir))
+        return replace(self, inputs={k: v for k, v in self.inputs.items() if k not in changed})
 
     def write(self, folder: Path) -> Path:
         path = folder / MANIFEST

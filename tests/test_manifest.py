@@ -222,3 +222,28 @@ def test_a_failed_run_names_the_extracts_that_changed_while_it_ran(tmp_path: Pat
     said = pipeline._changed_during(raw, started)
     assert "marac.csv" in said and "section27.csv" in said and "police_crime.csv" not in said
     assert "run again once the extracts are complete" in said
+
+
+def test_a_file_changed_during_a_run_leaves_its_quarter_to_run_again(tmp_path: Path) -> None:
+    """The report may have been made from either version of a file replaced mid-run: the manifest
+    the run writes leaves it out, so the next run reads it again instead of calling the quarter up
+    to date (and stays up to date once nothing moves)."""
+    raw, plan, report = tmp_path / "raw", tmp_path / "plan.yml", tmp_path / "report"
+    processed = tmp_path / "processed"
+    (raw / "2011-12").mkdir(parents=True)
+    processed.mkdir()
+    (processed / "statuses.csv").write_text("measure_id\n", encoding="utf-8")
+    plan.write_text("plan: x\n", encoding="utf-8")
+    for name in ("marac.csv", "section27.csv"):
+        (raw / "2011-12" / name).write_text("Ref\n1\n", encoding="utf-8")
+    started = Manifest.of({"quarter": 1}, plan, raw, None)
+    report.mkdir()
+    (report / "dashboard.html").write_text("<html></html>", encoding="utf-8")
+    started.settled(raw).write(report)
+    assert manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)  # nothing moved
+    (raw / "2011-12" / "marac.csv").write_text("Ref\n1\n2\n", encoding="utf-8")  # mid-run
+    started.settled(raw).write(report)
+    assert list(Manifest.read(report).inputs) == ["2011-12/section27.csv"]
+    assert not manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)
+    Manifest.of({"quarter": 1}, plan, raw, Manifest.read(report)).settled(raw).write(report)
+    assert manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)
