@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
+import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -45,7 +46,12 @@ PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
 # the core the run's own process leaves idle), so its imports are done by the time it is needed;
 # above it, it starts once cleaning, the run's memory peak, is over (a force's million rows).
 SMALL_EXTRACTS_BYTES = 64 * 2**20
-KERNEL_DIED = "its notebook kernel died (it ran out of memory, or a signal stopped it)"
+# What a kernel's death by a signal most often means, for the failed step's message.
+SIGNAL_CAUSES = {
+    "SIGKILL": "most often the system ran out of memory",
+    "SIGBUS": "a file it had mapped was cut short",
+    "SIGSEGV": "a crash in a compiled library",
+}
 # papermill's logger (nbclient's, for the runs it makes) printed what a failed step's message says
 # again, unformatted ("Kernel died while waiting for execute reply."): csp says it once. A handler
 # of its own keeps Python's last-resort one quiet; an application that configures logging still
@@ -215,11 +221,23 @@ def execute_step(
         reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
         raise StepFailed(step, f"{step} failed: {reason}") from None
     except DeadKernelError:
-        raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None
+        raise StepFailed(step, f"{step} failed: {kernel_died(kernel)}") from None
     except RuntimeError:
         if kernel.is_alive():
             raise
-        raise StepFailed(step, f"{step} failed: {KERNEL_DIED}") from None  # before it answered
+        raise StepFailed(step, f"{step} failed: {kernel_died(kernel)}") from None  # at its start
+
+
+def kernel_died(kernel: KernelManager) -> str:
+    """Why a step's kernel died, as far as its exit tells (a kernel's process is a child of this
+    one, so its exit status is known)."""
+    process = getattr(kernel.provisioner, "process", None)
+    code = process.poll() if process is not None else None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        cause = SIGNAL_CAUSES.get(name)
+        return f"its notebook kernel was stopped by {name}" + (f" ({cause})" if cause else "")
+    return "its notebook kernel died" + (f" (exit code {code})" if code is not None else "")
 
 
 def write_report_files(

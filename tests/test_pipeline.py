@@ -23,11 +23,12 @@ from shared_data import shared_path
 from csp import config
 from csp.errors import RunError
 from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
-from csp.pipeline import KERNEL_DIED, StepFailed, execute_step, run_quarter
+from csp.pipeline import StepFailed, execute_step, run_quarter
 from csp.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
 SYMBOLS = {"☺": "on_track", "☹": "off_track", "-": "no_data"}
+KILLED = "its notebook kernel was stopped by SIGKILL (most often the system ran out of memory)"
 
 
 def seed_rows() -> list[dict[str, str]]:
@@ -542,7 +543,7 @@ def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(tmp_path
     done = subprocess.run(  # the timeout bounds a hang; it fails in seconds
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    assert done.stdout.splitlines()[-1] == f"01_clean | 01_clean failed: {KERNEL_DIED}"
+    assert done.stdout.splitlines()[-1] == f"01_clean | 01_clean failed: {KILLED}"
     assert "Kernel died" not in done.stderr
 
 
@@ -565,4 +566,4 @@ def test_a_kernel_that_died_before_its_step_fails_the_step(
         warm.manager.signal_kernel(signal.SIGKILL)
         with pytest.raises(StepFailed) as caught:
             execute_step("03_dashboard", {}, tmp_path, warm.ready())
-    assert caught.value.reason == f"03_dashboard failed: {KERNEL_DIED}"
+    assert caught.value.reason == f"03_dashboard failed: {KILLED}"
