@@ -7,7 +7,7 @@ import functools
 import os
 from pathlib import Path
 
-from csp.errors import PlanError
+from csp.errors import PlanError, RunError
 
 PROJECT_ROOT = Path(os.environ.get("CSP_ROOT", Path(__file__).resolve().parents[1])).resolve()
 PLANS_DIR = PROJECT_ROOT / "plans"
@@ -35,6 +35,22 @@ def mirrors_dir() -> Path:
     data/raw/.mirrors (raw data stays with the raw data)."""
     folder = os.environ.get("CSP_MIRROR_DIR")
     return resolve(folder) if folder else PROJECT_ROOT / "data" / "raw" / ".mirrors"
+
+
+def cell_time_limit() -> int | None:
+    """The longest one cell of a notebook step may run, in seconds (CSP_CELL_TIME_LIMIT; 0: no
+    limit). A kernel alive but stuck (a hung network mount) would otherwise hold the run, and its
+    quarter's lock, for ever; an hour is many times a large force's whole quarter."""
+    value = os.environ.get("CSP_CELL_TIME_LIMIT", "3600")
+    try:
+        seconds = int(value)
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise RunError(
+            f"CSP_CELL_TIME_LIMIT={value!r}: expected a whole number of seconds (0: none)"
+        )
+    return seconds or None
 
 
 def is_url(raw_dir: str | Path | None) -> bool:

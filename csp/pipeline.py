@@ -24,7 +24,7 @@ from pathlib import Path
 
 import papermill
 from jupyter_client.manager import KernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from csp import __version__, config, export, index, lock, processed, workbook
@@ -205,8 +205,9 @@ def execute_steps(
 def execute_step(
     step: str, parameters: dict[str, object], report_stage: Path, kernel: KernelManager
 ) -> None:
-    """One notebook, executed in `kernel`; a cell's error, or the kernel's death, is the step's
-    failure with its reason."""
+    """One notebook, executed in `kernel`; a cell's error, its running past the time limit, or the
+    kernel's death, is the step's failure with its reason."""
+    limit = config.cell_time_limit()
     try:
         papermill.execute_notebook(
             config.NOTEBOOKS_DIR / f"{step}.ipynb",
@@ -216,7 +217,11 @@ def execute_step(
             progress_bar=False,
             cwd=str(config.PROJECT_ROOT),
             km=kernel,
+            execution_timeout=limit,
         )
+    except CellTimeoutError:
+        stopped = f"a cell ran past the limit of {limit} s (CSP_CELL_TIME_LIMIT) and was stopped"
+        raise StepFailed(step, f"{step} failed: {stopped}") from None
     except PapermillExecutionError as exc:
         reason = f"{exc.ename}: {exc.evalue}".splitlines()[0]
         raise StepFailed(step, f"{step} failed: {reason}") from None

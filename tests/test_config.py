@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from csp import config
+from csp.errors import RunError
 
 FOLDERS = {
     "PLANS_DIR": config.PLANS_DIR,
@@ -132,3 +133,25 @@ def test_processed_and_reports_folders_can_be_moved_out_of_the_project(tmp_path:
     processed, reports = (Path(line) for line in result.stdout.splitlines())
     assert processed == (tmp_path / "processed").resolve()
     assert reports == (tmp_path / "reports").resolve()
+
+
+@pytest.mark.parametrize(
+    ("value", "limit"), [(None, 3600), ("90", 90), ("0", None)], ids=["default", "set", "none"]
+)
+def test_the_cell_time_limit_is_an_hour_unless_set(
+    value: str | None, limit: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if value is None:
+        monkeypatch.delenv("CSP_CELL_TIME_LIMIT", raising=False)
+    else:
+        monkeypatch.setenv("CSP_CELL_TIME_LIMIT", value)
+    assert config.cell_time_limit() == limit
+
+
+@pytest.mark.parametrize("value", ["an hour", "-5", "1.5"])
+def test_a_cell_time_limit_that_is_not_whole_seconds_is_refused(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CSP_CELL_TIME_LIMIT", value)
+    with pytest.raises(RunError, match=r"CSP_CELL_TIME_LIMIT=.*expected a whole number of seconds"):
+        config.cell_time_limit()

@@ -567,3 +567,30 @@ def test_a_kernel_that_died_before_its_step_fails_the_step(
         with pytest.raises(StepFailed) as caught:
             execute_step("03_dashboard", {}, tmp_path, warm.ready())
     assert caught.value.reason == f"03_dashboard failed: {KILLED}"
+
+
+def test_a_cell_past_the_time_limit_fails_the_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kernel alive but stuck (a hung network mount) held the run, and its quarter's lock, for
+    ever: a scheduled quarter answered "in progress" every day after. A cell past the limit now
+    fails its step (and the kernel is stopped with the run)."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("time.sleep(600)")])
+    notebook.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "language": "python",
+        "display_name": "",
+    }
+    nbformat.write(notebook, notebooks / "01_clean.ipynb")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    monkeypatch.setenv("CSP_CELL_TIME_LIMIT", "2")
+    with WarmKernel(tmp_path, "import time") as warm:
+        with pytest.raises(StepFailed) as caught:
+            execute_step("01_clean", {}, tmp_path, warm.ready())
+        kernel = warm.ready()
+    assert caught.value.reason == (
+        "01_clean failed: a cell ran past the limit of 2 s (CSP_CELL_TIME_LIMIT) and was stopped"
+    )
+    assert not kernel.has_kernel
