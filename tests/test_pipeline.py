@@ -512,23 +512,28 @@ def test_kernel_after_kernel_in_one_process_keeps_no_handles_open(tmp_path: Path
     assert handles[1] == handles[0]
 
 
-def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(tmp_path: Path) -> None:
-    """A data kernel killed mid-step (out of memory at a force's scale, or a mapped extract cut
-    short) used to leave `csp run` waiting for ever, holding the quarter's lock: papermill's wait
-    for output blocked the check that the kernel is alive. The step now fails, saying why once
-    (papermill's logger printed it again). In a process of its own, so a hang is a timeout."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    parameters = nbformat.v4.new_code_cell("plan = ''")
-    parameters.metadata["tags"] = ["parameters"]
-    dies = nbformat.v4.new_code_cell("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
-    notebook = nbformat.v4.new_notebook(cells=[parameters, dies])
+def notebooks_with(folder: Path, step: str, *cells: nbformat.NotebookNode) -> Path:
+    """A notebooks folder holding one step's notebook of `cells`, in the run's kernel."""
+    folder.mkdir()
+    notebook = nbformat.v4.new_notebook(cells=list(cells))
     notebook.metadata["kernelspec"] = {
         "name": KERNEL_NAME,
         "language": "python",
         "display_name": "",
     }
-    nbformat.write(notebook, notebooks / "01_clean.ipynb")
+    nbformat.write(notebook, folder / f"{step}.ipynb")
+    return folder
+
+
+def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(tmp_path: Path) -> None:
+    """A data kernel killed mid-step (out of memory at a force's scale, or a mapped extract cut
+    short) used to leave `csp run` waiting for ever, holding the quarter's lock: papermill's wait
+    for output blocked the check that the kernel is alive. The step now fails, saying why once
+    (papermill's logger printed it again). In a process of its own, so a hang is a timeout."""
+    parameters = nbformat.v4.new_code_cell("plan = ''")
+    parameters.metadata["tags"] = ["parameters"]
+    dies = nbformat.v4.new_code_cell("import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    notebooks = notebooks_with(tmp_path / "notebooks", "01_clean", parameters, dies)
     (tmp_path / "stage").mkdir()
     code = (
         "from pathlib import Path\n"
@@ -552,15 +557,9 @@ def test_a_kernel_that_died_before_its_step_fails_the_step(
 ) -> None:
     """The dashboard's kernel, warmed while the data kernel works, killed before its turn: its
     preload is not waited for, and the step fails saying why (it was a traceback)."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
-    notebook.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "language": "python",
-        "display_name": "",
-    }
-    nbformat.write(notebook, notebooks / "03_dashboard.ipynb")
+    notebooks = notebooks_with(
+        tmp_path / "notebooks", "03_dashboard", nbformat.v4.new_code_cell("x = 1")
+    )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
     with WarmKernel(tmp_path, DASHBOARD_PRELOAD) as warm:
         warm.manager.signal_kernel(signal.SIGKILL)
@@ -575,16 +574,8 @@ def test_a_cell_past_the_time_limit_fails_the_step(
     """A kernel alive but stuck (a hung network mount) held the run, and its quarter's lock, for
     ever: a scheduled quarter answered "in progress" every day after. A cell past the limit now
     fails its step (and the kernel is stopped with the run)."""
-    notebooks = tmp_path / "notebooks"
-    notebooks.mkdir()
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("time.sleep(600)")])
-    notebook.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "language": "python",
-        "display_name": "",
-    }
-    nbformat.write(notebook, notebooks / "01_clean.ipynb")
-    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    stuck = nbformat.v4.new_code_cell("time.sleep(600)")
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks_with(tmp_path / "nb", "01_clean", stuck))
     monkeypatch.setenv("CSP_CELL_TIME_LIMIT", "2")
     with WarmKernel(tmp_path, "import time") as warm:
         with pytest.raises(StepFailed) as caught:
