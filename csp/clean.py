@@ -19,7 +19,7 @@ import pandas as pd
 from csp import completeness, extracts, pseudonym, shared_reads
 from csp.errors import ExtractError
 from csp.extracts import ExtractFile
-from csp.manifest import checksum_now
+from csp.manifest import checksum_now, size_and_time
 from csp.periods import PlanYear
 from csp.quality import Facts
 from csp.sources import SOURCES
@@ -104,24 +104,16 @@ def clean_files(
 def read_files(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> pd.DataFrame:
     """The files' rows, each file's checksum set; a file that changed while it was read (a copy
     still being written into the extracts folder) is refused rather than read half old, half new."""
-    before = [_size_and_time(file.path) for file in files]
+    before = [size_and_time(file.path) for file in files]  # a file gone: its read says so
     table = _read_and_hash(source, spec, files)
     for file, stat in zip(files, before, strict=True):
-        if _size_and_time(file.path) != stat:
+        if size_and_time(file.path) != stat:
             raise ExtractError(
                 file.path,
                 "the file changed while csp was reading it (was it still being copied in?): "
                 "run again once it is complete",
             )
     return table
-
-
-def _size_and_time(path: Path) -> tuple[int, int] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None  # the source's own read says what is wrong with it
-    return stat.st_size, stat.st_mtime_ns
 
 
 def _read_and_hash(source: Source, spec: ExtractSpec, files: list[ExtractFile]) -> pd.DataFrame:

@@ -48,6 +48,12 @@ RESET = (
     "(get_ipython())"
 )
 RESET_TIMEOUT = 60.0
+# What a kernel's death by a signal most often means, for a failed run's message.
+SIGNAL_CAUSES = {
+    "SIGKILL": "most often the system ran out of memory",
+    "SIGBUS": "a file it had mapped was cut short",
+    "SIGSEGV": "a crash in a compiled library",
+}
 PRELOAD_TIMEOUT = 120.0
 
 
@@ -85,19 +91,32 @@ def kernel_spec(folder: Path) -> None:
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
 
 
-def _wait_for_reply(client: BlockingKernelClient, msg_id: str, timeout: float) -> None:
-    """Wait until the kernel has answered `msg_id`, or `timeout` seconds, or it has died; a preload
-    that fails or hangs is the first notebook's to report, at its own import cell."""
+def _wait_for_reply(client: BlockingKernelClient, msg_id: str, timeout: float) -> dict | None:
+    """The kernel's reply to `msg_id`; None after `timeout` seconds, or as soon as the kernel has
+    died (a preload that fails or hangs is the first notebook's to report, at its import cell)."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
         try:
             message = client.get_shell_msg(timeout=min(left, 1.0))
         except queue.Empty:
             if not client.is_alive():
-                return  # a kernel that died never answers
+                return None  # a kernel that died never answers
             continue
         if message["parent_header"].get("msg_id") == msg_id:
-            return
+            return message
+    return None
+
+
+def kernel_died(kernel: KernelManager) -> str:
+    """Why a step's kernel died, as far as its exit tells (a kernel's process is a child of this
+    one, so its exit status is known)."""
+    process = getattr(kernel.provisioner, "process", None)
+    code = process.poll() if process is not None else None
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        cause = SIGNAL_CAUSES.get(name)
+        return f"its notebook kernel was stopped by {name}" + (f" ({cause})" if cause else "")
+    return "its notebook kernel died" + (f" (exit code {code})" if code is not None else "")
 
 
 class ClosingKernelManager(KernelManager):
@@ -206,19 +225,19 @@ class WarmKernel:
 
     def reset(self) -> None:
         """Clear the namespace before a step (closing the last step's client); waits until the
-        kernel has done it."""
-        self.ready().close_clients()
-        if not self.ready().is_alive():
-            raise RunError("the notebook kernel died between steps (out of memory, or a signal)")
-        client = self.ready().blocking_client()
+        kernel has done it, or has died."""
+        manager = self.ready()
+        manager.close_clients()
+        client = manager.blocking_client()
         client.start_channels()
         try:
-            reply = client.execute(
-                RESET, silent=True, store_history=False, reply=True, timeout=RESET_TIMEOUT
-            )
+            request = client.execute(RESET, silent=True, store_history=False)
+            reply = _wait_for_reply(client, request, RESET_TIMEOUT)
         finally:
             client.stop_channels()
-        if reply["content"].get("status") != "ok":
+        if reply is None and not manager.is_alive():
+            raise RunError(f"between steps, {kernel_died(manager)}")
+        if reply is None or reply["content"].get("status") != "ok":
             raise RunError("the notebook kernel could not clear its variables between steps")
 
     def stop(self, *, interrupted: bool = False) -> None:

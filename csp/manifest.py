@@ -60,6 +60,15 @@ def remembering(raw_dir: Path, inputs: dict[str, list]) -> str:
     return f"import csp.manifest\ncsp.manifest.remember({str(raw_dir.resolve())!r}, {inputs!r})"
 
 
+def size_and_time(path: Path) -> tuple[int, int] | None:
+    """What tells that a file changed (its size and modification time), or None if it is gone."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
 def code_fingerprint() -> str:
     """One checksum of the code that makes a report: any edit to it reruns every quarter."""
     digest = hashlib.sha256(__version__.encode())
@@ -118,16 +127,11 @@ class Manifest:
     def changed_since(self, raw_dir: Path) -> list[str]:
         """The inputs whose size or time is not what it was when the manifest was made (or that
         are gone), by their path in `raw_dir`."""
-        changed = []
-        for name, (size, mtime_ns, _) in self.inputs.items():
-            try:
-                stat = (raw_dir / name).stat()
-            except OSError:
-                changed.append(name)
-                continue
-            if (stat.st_size, stat.st_mtime_ns) != (size, mtime_ns):
-                changed.append(name)
-        return changed
+        return [
+            name
+            for name, (size, mtime_ns, _) in self.inputs.items()
+            if size_and_time(raw_dir / name) != (size, mtime_ns)
+        ]
 
     def settled(self, raw_dir: Path) -> Manifest:
         """The manifest a finished run writes: without the inputs that changed while it ran. The

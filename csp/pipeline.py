@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import shutil
-import signal
 import time
 import uuid
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from papermill.exceptions import PapermillExecutionError
 from csp import __version__, config, export, index, lock, processed, workbook
 from csp.errors import RunError
 from csp.extracts import display_path
-from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
+from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel, kernel_died
 from csp.manifest import Manifest, remembering
 from csp.parameters import check_run
 from csp.runs import QuarterRun, source_commit
@@ -46,12 +45,6 @@ PRELOADS = {"data": DATA_PRELOAD, "dashboard": DASHBOARD_PRELOAD}
 # the core the run's own process leaves idle), so its imports are done by the time it is needed;
 # above it, it starts once cleaning, the run's memory peak, is over (a force's million rows).
 SMALL_EXTRACTS_BYTES = 64 * 2**20
-# What a kernel's death by a signal most often means, for the failed step's message.
-SIGNAL_CAUSES = {
-    "SIGKILL": "most often the system ran out of memory",
-    "SIGBUS": "a file it had mapped was cut short",
-    "SIGSEGV": "a crash in a compiled library",
-}
 # papermill's logger (nbclient's, for the runs it makes) printed what a failed step's message says
 # again, unformatted ("Kernel died while waiting for execute reply."): csp says it once. A handler
 # of its own keeps Python's last-resort one quiet; an application that configures logging still
@@ -231,18 +224,6 @@ def execute_step(
         if kernel.is_alive():
             raise
         raise StepFailed(step, f"{step} failed: {kernel_died(kernel)}") from None  # at its start
-
-
-def kernel_died(kernel: KernelManager) -> str:
-    """Why a step's kernel died, as far as its exit tells (a kernel's process is a child of this
-    one, so its exit status is known)."""
-    process = getattr(kernel.provisioner, "process", None)
-    code = process.poll() if process is not None else None
-    if code is not None and code < 0:
-        name = signal.Signals(-code).name
-        cause = SIGNAL_CAUSES.get(name)
-        return f"its notebook kernel was stopped by {name}" + (f" ({cause})" if cause else "")
-    return "its notebook kernel died" + (f" (exit code {code})" if code is not None else "")
 
 
 def write_report_files(

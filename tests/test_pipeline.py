@@ -585,3 +585,12 @@ def test_a_cell_past_the_time_limit_fails_the_step(
         "01_clean failed: a cell ran past the limit of 2 s (CSP_CELL_TIME_LIMIT) and was stopped"
     )
     assert not kernel.has_kernel
+
+
+def test_a_kernel_that_died_between_steps_is_named_by_its_reset(tmp_path: Path) -> None:
+    """The data kernel killed after cleaning, before the measures: the reset says how it died
+    instead of waiting a minute for a reply that never comes."""
+    with WarmKernel(tmp_path, "import json") as warm:
+        warm.ready().signal_kernel(signal.SIGKILL)
+        with pytest.raises(RunError, match=f"^between steps, {re.escape(KILLED)}$"):
+            warm.reset()
