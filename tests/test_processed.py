@@ -283,6 +283,20 @@ def test_cleaned_tables_round_trip_with_their_types(cleaned: RunFolder) -> None:
     pd.testing.assert_frame_equal(tables["police_crime"], crime_table())
 
 
+@pytest.mark.parametrize("threaded_from", [processed.THREADED_CELLS, 0])
+def test_a_cleaned_table_reads_as_pandas_reads_it_on_one_thread_or_many(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, threaded_from: int
+) -> None:
+    """Small tables are converted on the calling thread, large ones on pyarrow's: either way the
+    frame is the one pandas reads, categoricals (police.uk's columns) included."""
+    monkeypatch.setattr(processed, "THREADED_CELLS", threaded_from)
+    table = crime_table().assign(crime_type=pd.Categorical(["Burglary", "Drugs", "Burglary"]))
+    path = tmp_path / "police_crime.parquet"
+    processed.write_parquet(table, path)
+    pd.testing.assert_frame_equal(processed.read_parquet(path), pd.read_parquet(path))
+    pd.testing.assert_frame_equal(processed.read_parquet(path), table)
+
+
 def test_an_empty_cleaned_table_keeps_its_columns_and_types(cleaned: RunFolder) -> None:
     """A missing extract leaves an empty table; the measures step still selects its columns."""
     table = cleaned.read_tables()["marac"]
