@@ -1,24 +1,40 @@
 """A run's manifest: what a report was made from, so an unchanged quarter is answered at once.
 
 It records the parameters, the plan file's checksum, the code's fingerprint (csp's sources,
-notebooks and templates) and every file under the extracts folder with its size, modification time
-and SHA-256. A rerun whose manifest would be the same is "up to date"; a file's checksum is worked
-out again only when its size or time changed. Light on imports: `csp run` checks it before the
-pipeline is loaded.
+notebooks and templates, and the versions of Python and the libraries that compute a report) and
+every file under the extracts folder with its size, modification time and SHA-256. A rerun whose
+manifest would be the same is "up to date"; a file's checksum is worked out again only when its size
+or time changed. Light on imports: `csp run` checks it before the pipeline is loaded.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
+import platform
 from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
 
 from csp import __version__, config
 
 MANIFEST = "manifest.json"
 CODE_GLOBS = ("csp/**/*.py", "csp/templates/**/*", "notebooks/*.ipynb")
+# What reads, computes, draws or writes a report's figures: an upgrade may change one.
+COMPUTING_LIBRARIES = (
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "matplotlib",
+    "pillow",
+    "python-calamine",
+    "openpyxl",
+    "jinja2",
+    "nbconvert",
+)
 
 
 def sha256_of(path: Path) -> str:
@@ -70,14 +86,29 @@ def size_and_time(path: Path) -> tuple[int, int] | None:
 
 
 def code_fingerprint() -> str:
-    """One checksum of the code that makes a report: any edit to it reruns every quarter."""
+    """One checksum of the code that makes a report: any edit to it, or an upgrade of a library
+    that computes or draws one (pandas, pyarrow, matplotlib, ...), reruns every quarter."""
     digest = hashlib.sha256(__version__.encode())
+    digest.update(library_versions().encode())
     root = config.PROJECT_ROOT
     files = sorted({p for pattern in CODE_GLOBS for p in root.glob(pattern) if p.is_file()})
     for path in files:
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+@functools.cache
+def library_versions() -> str:
+    """Python's and each computing library's version, read from its installed metadata (without
+    importing it: the up-to-date answer loads none of them); once a process, as it takes 80 ms."""
+    versions = [f"python {platform.python_version()}"]
+    for name in COMPUTING_LIBRARIES:
+        try:
+            versions.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name} absent")
+    return "; ".join(versions)
 
 
 def input_files(raw_dir: Path, known: dict[str, list] | None = None) -> dict[str, list]:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import platform
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import matplotlib
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from csp import cli, config, lock, manifest, pipeline
@@ -186,6 +190,24 @@ def test_a_changed_code_version_reruns(
     monkeypatch.setattr(manifest, "__version__", "99.0")
     assert cli.main(run_args(reported.raw)) == 0
     assert len(reported.runs) == 1
+
+
+def test_an_upgraded_library_reruns(
+    reported: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandas, pyarrow or matplotlib upgraded under the same code may compute or draw differently."""
+    upgraded = manifest.library_versions().replace(f"pandas {pd.__version__}", "pandas 99.0")
+    monkeypatch.setattr(manifest, "library_versions", lambda: upgraded)
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+def test_the_library_versions_are_the_installed_ones() -> None:
+    versions = manifest.library_versions()
+    assert f"pandas {pd.__version__}" in versions
+    assert f"pyarrow {pa.__version__}" in versions
+    assert f"matplotlib {matplotlib.__version__}" in versions
+    assert f"python {platform.python_version()}" in versions
 
 
 def test_up_to_date_answers_without_importing_the_pipeline(
