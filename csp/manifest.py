@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import platform
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -111,6 +111,16 @@ def library_versions() -> str:
     return "; ".join(versions)
 
 
+def folder_files(folder: Path) -> dict[str, list]:
+    """Every file under `folder` (none if it is gone): [size, mtime_ns] by its path there."""
+    files: dict[str, list] = {}
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            path = Path(parent) / name
+            files[path.relative_to(folder).as_posix()] = list(size_and_time(path) or (-1, -1))
+    return dict(sorted(files.items()))
+
+
 def input_files(raw_dir: Path, known: dict[str, list] | None = None) -> dict[str, list]:
     """Every file under the extracts folder: [size, mtime_ns, sha256], reusing a known checksum
     when a file's size and time are unchanged."""
@@ -134,6 +144,8 @@ class Manifest:
     plan_sha256: str
     code: str
     inputs: dict[str, list]
+    # What the run wrote, by folder ("processed", "report"): each file's [size, mtime_ns]
+    outputs: dict[str, dict[str, list]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -171,6 +183,25 @@ class Manifest:
         changed = set(self.changed_since(raw_dir))
         return replace(self, inputs={k: v for k, v in self.inputs.items() if k not in changed})
 
+    def with_outputs(self, processed_folder: Path, report_folder: Path) -> Manifest:
+        """The manifest with the files the run wrote (the manifest itself aside), so a later
+        check can tell its outputs are still as it left them."""
+        report = {k: v for k, v in folder_files(report_folder).items() if k != MANIFEST}
+        return replace(
+            self, outputs={"processed": folder_files(processed_folder), "report": report}
+        )
+
+    def outputs_intact(self, processed_folder: Path, report_folder: Path) -> bool:
+        """Every file the run wrote is there as it was written: a processed table deleted, or a
+        report file edited or removed, is rebuilt by running the quarter again (a file an analyst
+        added beside them is no reason to)."""
+        now = {"processed": folder_files(processed_folder), "report": folder_files(report_folder)}
+        return bool(self.outputs) and all(
+            now.get(kind, {}).get(name) == stat
+            for kind, files in self.outputs.items()
+            for name, stat in files.items()
+        )
+
     def write(self, folder: Path) -> Path:
         path = folder / MANIFEST
         path.write_text(json.dumps(self.__dict__, indent=1, sort_keys=True), encoding="utf-8")
@@ -197,13 +228,12 @@ def up_to_date(
     processed_folder: Path,
 ) -> bool:
     """The last report's manifest matches the plan, code and every input file as they are now, and
-    the run's processed tables are still there (an analyst who deleted them gets them rebuilt)."""
+    the run's processed tables and report files are as it wrote them (an analyst who deleted or
+    edited one gets them rebuilt)."""
     last = Manifest.read(report_folder)
-    if last is None or not raw_dir.is_dir() or not _has_files(processed_folder):
+    if last is None or not raw_dir.is_dir():
+        return False
+    if not last.outputs_intact(processed_folder, report_folder):
         return False
     now = Manifest.of(parameters, plan_file, raw_dir, known=last)
     return now.same_content(last)
-
-
-def _has_files(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.iterdir())

@@ -111,7 +111,8 @@ def _run_locked(
         small = sum(size for size, *_ in inputs.inputs.values()) < SMALL_EXTRACTS_BYTES
         execute_steps(parameters, report_stage, progress, kernel, warm_ahead=2 if small else 1)
         write_report_files(run, processed.RunFolder(processed_stage), report_stage, started)
-        inputs.settled(run.raw_dir).write(report_stage)
+        settled = inputs.settled(run.raw_dir)
+        settled.with_outputs(processed_stage, report_stage).write(report_stage)
     except StepFailed as failure:
         failed = _keep_failed(report_stage, report_final)
         shutil.rmtree(processed_stage, ignore_errors=True)

@@ -109,7 +109,8 @@ def reported(
     folder = reports / "stockton" / "2011-12" / "Q2"
     last = Manifest.read(folder)
     parameters = {**last.parameters, "raw_dir": str(raw)}
-    Manifest.of(parameters, config.PLANS_DIR / "stockton.yml", raw, None).write(folder)
+    made = Manifest.of(parameters, config.PLANS_DIR / "stockton.yml", raw, None)
+    made.with_outputs(processed / "stockton" / "2011-12" / "Q2", folder).write(folder)
     runs: list[tuple] = []
     monkeypatch.setattr(pipeline, "run_quarter", lambda *a, **k: runs.append(a))
     return SimpleNamespace(raw=raw, runs=runs)
@@ -180,6 +181,52 @@ def test_a_changed_extract_reruns(reported: SimpleNamespace) -> None:
 def test_a_quarter_whose_processed_tables_were_deleted_reruns(reported: SimpleNamespace) -> None:
     """Processed data rebuilds from raw data and code: an analyst who deleted it gets it back."""
     shutil.rmtree(config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "a processed table deleted",
+        "a processed file edited",
+        "the report's workbook deleted",
+        "the dashboard edited",
+    ],
+)
+def test_a_quarter_whose_outputs_were_changed_reruns(
+    reported: SimpleNamespace, change: str
+) -> None:
+    """What the run wrote is rebuilt from raw data and code once an analyst deletes or edits any
+    of it: a status edited by hand in statuses.csv is not left beside a report that disagrees."""
+    processed = config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2"
+    report = config.REPORTS_DIR / "stockton" / "2011-12" / "Q2"
+    if change == "a processed table deleted":
+        next(processed.rglob("*.parquet")).unlink()
+    elif change == "a processed file edited":
+        statuses = processed / "statuses.csv"
+        statuses.write_text(statuses.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    elif change == "the report's workbook deleted":
+        (report / "statuses.xlsx").unlink()
+    else:
+        dashboard = report / "dashboard.html"
+        dashboard.write_text(dashboard.read_text(encoding="utf-8") + "<!-- -->", encoding="utf-8")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert len(reported.runs) == 1
+
+
+def test_a_file_added_beside_the_outputs_leaves_the_quarter_up_to_date(
+    reported: SimpleNamespace,
+) -> None:
+    (config.PROCESSED_DIR / "stockton" / "2011-12" / "Q2" / "my-notes.csv").write_text("x\n")
+    assert cli.main(run_args(reported.raw)) == 0
+    assert reported.runs == []
+
+
+def test_a_manifest_without_its_outputs_reruns(reported: SimpleNamespace) -> None:
+    """A report made before csp recorded its outputs cannot show they are intact."""
+    folder = config.REPORTS_DIR / "stockton" / "2011-12" / "Q2"
+    Manifest(**{**Manifest.read(folder).__dict__, "outputs": {}}).write(folder)
     assert cli.main(run_args(reported.raw)) == 0
     assert len(reported.runs) == 1
 
@@ -261,11 +308,12 @@ def test_a_file_changed_during_a_run_leaves_its_quarter_to_run_again(tmp_path: P
     started = Manifest.of({"quarter": 1}, plan, raw, None)
     report.mkdir()
     (report / "dashboard.html").write_text("<html></html>", encoding="utf-8")
-    started.settled(raw).write(report)
+    started.settled(raw).with_outputs(processed, report).write(report)
     assert manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)  # nothing moved
     (raw / "2011-12" / "marac.csv").write_text("Ref\n1\n2\n", encoding="utf-8")  # mid-run
-    started.settled(raw).write(report)
+    started.settled(raw).with_outputs(processed, report).write(report)
     assert list(Manifest.read(report).inputs) == ["2011-12/section27.csv"]
     assert not manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)
-    Manifest.of({"quarter": 1}, plan, raw, Manifest.read(report)).settled(raw).write(report)
+    rerun = Manifest.of({"quarter": 1}, plan, raw, Manifest.read(report)).settled(raw)
+    rerun.with_outputs(processed, report).write(report)
     assert manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)
