@@ -112,6 +112,11 @@ def check_run(
         the_quarter = parse_quarter(quarter)
     except ValueError as exc:
         raise ParameterError(str(exc)) from exc
+    covered = header_years(header, start)
+    if covered and first not in covered:
+        allowed = ", ".join(year_text(y, start) for y in covered)
+        text = year_text(first, start)
+        raise PlanError(path, "years", f"the plan does not cover {text} (it covers {allowed})")
     name = str(header.get("plan", path.stem))
     folder = raw_dir or header.get("raw_dir") or f"data/raw/{name}"
     return RunRequest(
@@ -130,6 +135,17 @@ def plan_header(path: Path) -> dict[str, object]:
     except yaml.YAMLError as exc:
         raise PlanError(path, "YAML", str(exc).replace("\n", " ")) from exc
     return header if isinstance(header, dict) else {}
+
+
+def header_years(header: dict[str, object], start: str) -> list[int]:
+    """The first calendar year of each year the plan covers, as its header lists them; none when
+    the list is not one a plan may hold (the plan's own checks then say what is wrong with it)."""
+    years = header.get("years")
+    listed = years if isinstance(years, list) else [years]
+    try:
+        return [parse_year(year, start) for year in listed]
+    except (ValueError, TypeError):
+        return []
 
 
 def header_year_start(path: Path, header: dict[str, object]) -> str:

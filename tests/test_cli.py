@@ -141,6 +141,35 @@ def test_run_for_a_year_the_plan_does_not_cover(
 
 
 @pytest.mark.parametrize(
+    ("plan", "year", "problem"),
+    [
+        (
+            "stockton",
+            "2012-13",
+            "stockton.yml: years: the plan does not cover 2012-13 (it covers 2011-12)",
+        ),
+        ("calendar", "2026", "years: the plan does not cover 2026 (it covers 2024, 2025)"),
+    ],
+)
+def test_a_year_the_plan_does_not_cover_is_refused_before_the_engine_is_imported(
+    calendar_plan: Path, tmp_path: Path, plan: str, year: str, problem: str
+) -> None:
+    """Read from the plan's header, as the year's form is: a fresh process answers without
+    loading pandas or papermill, or starting a kernel."""
+    name = str(calendar_plan) if plan == "calendar" else plan
+    argv = ["run", "--plan", name, "--year", year, "--quarter", "1", "--raw-dir", str(tmp_path)]
+    code = (
+        "import sys; from csp import cli; code = cli.main(" + repr(argv) + "); "
+        "print(sorted(m for m in ('pandas', 'papermill', 'jupyter_client') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert problem in done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
     ("year", "quarter", "problem"),
     [
         ("2011", "2", "financial year '2011' is not of the form 2011-12"),
