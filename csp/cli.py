@@ -122,8 +122,25 @@ def latest(args: argparse.Namespace) -> tuple[str, int]:
 
 def latest_for(plan_name: str, raw: str | None) -> tuple[str, int, str]:
     """A plan's latest quarter whose months are all in its extracts folder: year, quarter and the
-    quarter's label; RunError when no quarter of the plan's years is."""
-    parameters.existing_plan(plan_name)
+    quarter's label; RunError when no quarter of the plan's years is. The choice is remembered
+    with what it was made from (`manifest.latest_key`): while the plan, code and the folder's
+    files are unchanged, the daily scheduled run answers without loading the plan (pandas,
+    pydantic: most of a second)."""
+    path = parameters.existing_plan(plan_name)
+    header = parameters.plan_header(path)
+    raw_dir = parameters.raw_dir_of(path, header, raw)
+    memo = config.PROCESSED_DIR / parameters.plan_name(path, header) / manifest.LATEST
+    key = manifest.latest_key(path, raw_dir) if raw_dir.is_dir() else None
+    if key is not None and (choice := manifest.recalled_latest(memo, key)) is not None:
+        return choice
+    year, quarter, label = choose_latest(plan_name, raw)
+    if key is not None and manifest.latest_key(path, raw_dir) == key:  # nothing moved meanwhile
+        manifest.record_latest(memo, key, (year, quarter, label))
+    return year, quarter, label
+
+
+def choose_latest(plan_name: str, raw: str | None) -> tuple[str, int, str]:
+    """`latest_for`, worked out from the plan and the folder's files."""
     from csp.latest import latest_quarter  # deferred, as for run
     from csp.periods import quarter_label
     from csp.plan import load_plan

@@ -9,6 +9,7 @@ or time changed. Light on imports: `csp run` checks it before the pipeline is lo
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -21,6 +22,7 @@ from pathlib import Path
 from csp import __version__, config
 
 MANIFEST = "manifest.json"
+LATEST = "latest.json"  # --latest's last choice, in data/processed/<plan>/
 CODE_GLOBS = ("csp/**/*.py", "csp/templates/**/*", "notebooks/*.ipynb")
 # What reads, computes, draws or writes a report's figures: an upgrade may change one.
 COMPUTING_LIBRARIES = (
@@ -218,6 +220,43 @@ class Manifest:
             return cls(**data)
         except (ValueError, TypeError):
             return None
+
+
+def latest_key(plan_file: Path, raw_dir: Path) -> dict[str, object]:
+    """What `csp run --latest` chooses its quarter from: the plan, the code, and every file's size
+    and time under the extracts folder (availability.csv included)."""
+    return {
+        "plan": str(plan_file.resolve()),
+        "plan_sha256": sha256_of(plan_file),
+        "code": code_fingerprint(),
+        "raw_dir": str(raw_dir),
+        "files": folder_files(raw_dir),
+    }
+
+
+def recalled_latest(memo: Path, key: dict[str, object]) -> tuple[str, int, str] | None:
+    """The quarter (year, quarter, label) --latest chose when it last chose from `key`, or None."""
+    try:
+        data = json.loads(memo.read_text(encoding="utf-8"))
+        if data["key"] != key:
+            return None
+        year, quarter, label = data["choice"]
+        return str(year), int(quarter), str(label)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+
+
+def record_latest(memo: Path, key: dict[str, object], choice: tuple[str, int, str]) -> None:
+    """Keep --latest's choice for the next run: a cache, so a folder that cannot be written only
+    means the next run chooses again."""
+    temporary = memo.with_name(f"{memo.name}.{os.getpid()}.tmp")
+    try:
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps({"key": key, "choice": list(choice)}), encoding="utf-8")
+        os.replace(temporary, memo)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
 
 
 def up_to_date(

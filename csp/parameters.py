@@ -117,15 +117,23 @@ def check_run(
         allowed = ", ".join(year_text(y, start) for y in covered)
         text = year_text(first, start)
         raise PlanError(path, "years", f"the plan does not cover {text} (it covers {allowed})")
-    name = str(header.get("plan", path.stem))
-    folder = raw_dir or header.get("raw_dir") or f"data/raw/{name}"
     return RunRequest(
         plan_file=path,
-        plan=name,
+        plan=plan_name(path, header),
         year=year_text(first, start),
         quarter=the_quarter,
-        raw_dir=config.resolve(folder),
+        raw_dir=raw_dir_of(path, header, raw_dir),
     )
+
+
+def plan_name(path: Path, header: dict[str, object]) -> str:
+    return str(header.get("plan", path.stem))
+
+
+def raw_dir_of(path: Path, header: dict[str, object], given: str | Path | None) -> Path:
+    """The extracts folder a run reads: the one given, else the plan's `raw_dir`, else
+    data/raw/<plan> (as the plan itself resolves it)."""
+    return config.resolve(given or header.get("raw_dir") or f"data/raw/{plan_name(path, header)}")
 
 
 def plan_header(path: Path) -> dict[str, object]:

@@ -28,9 +28,11 @@ os.environ["CSP_SHARED_READS_DIR"] = str(Path(_KEY_DIR) / "shared-reads")
 def scratch_reports(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """No test writes in the project's reports/: a `csp run` a test makes logs its attempt in
-    reports/runs.csv (csp.runlog), so the default reports folder is a scratch one."""
+    """No test writes in the project's reports/ or data/processed/: a `csp run` a test makes logs
+    its attempt in reports/runs.csv (csp.runlog), and `--latest` keeps its choice in
+    data/processed/<plan>/, so the default folders are scratch ones."""
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path_factory.mktemp("reports"))
+    monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path_factory.mktemp("processed"))
 
 
 def load_generator() -> ModuleType:

@@ -11,7 +11,7 @@ import pytest
 from calendar_plan import CALENDAR_PLAN, NoKernel, write_calendar_plan
 
 import csp
-from csp import cli, config, kernel, pipeline
+from csp import cli, config, kernel, manifest, pipeline
 
 Captured = pytest.CaptureFixture[str]
 
@@ -237,6 +237,50 @@ def test_run_latest_picks_and_prints_the_last_quarter_with_its_files(
     out = capsys.readouterr().out
     assert "csp: latest quarter with all its months: 2025 Q3 (July to September 2025)" in out
     assert runs == [(str(calendar_plan), "2025", 3)]
+
+
+def test_run_latest_remembers_its_choice_until_a_file_plan_or_code_changes(
+    calendar_plan: Path, monkeypatch: pytest.MonkeyPatch, runs: list[tuple[object, ...]]
+) -> None:
+    """The daily scheduled run chooses its quarter without loading the plan while nothing it
+    chose from has changed; a new month's file, an edited plan or new code make it choose again."""
+    raw = calendar_plan.parent / "raw"
+    argv = ["run", "--plan", str(calendar_plan), "--latest", "--raw-dir", str(raw)]
+    chosen: list[tuple[str, int, str]] = []
+    choose = cli.choose_latest
+    monkeypatch.setattr(cli, "choose_latest", lambda *a: chosen.append(choose(*a)) or chosen[-1])
+    for _ in range(2):
+        assert cli.main(argv) == 0
+    assert len(chosen) == 1
+    assert runs == [(str(calendar_plan), "2025", 3)] * 2
+    (raw / "2025" / "Q4").mkdir()
+    (raw / "2025" / "Q4" / "notices.csv").write_text("Ref,Date Issued\n", encoding="utf-8")
+    assert cli.main(argv) == 0
+    assert runs[-1] == (str(calendar_plan), "2025", 4)
+    calendar_plan.write_text(calendar_plan.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert cli.main(argv) == 0
+    monkeypatch.setattr(manifest, "__version__", "99.0")
+    assert cli.main(argv) == 0
+    assert len(chosen) == 4
+
+
+def test_run_latest_answers_an_unchanged_quarter_without_loading_the_plan(
+    calendar_plan: Path, tmp_path: Path
+) -> None:
+    """In a fresh process, as the scheduled run is: once chosen, the choice loads no pandas or
+    pydantic until something it was chosen from changes."""
+    raw = calendar_plan.parent / "raw"
+    code = (
+        "import sys; from pathlib import Path; from csp import cli, config; "
+        f"config.PROCESSED_DIR = Path({str(tmp_path / 'processed')!r}); "
+        f"print(cli.latest_for({str(calendar_plan)!r}, {str(raw)!r})); "
+        "print(sorted(m for m in ('pandas', 'pydantic') if m in sys.modules))"
+    )
+    for loaded in (["pandas", "pydantic"], []):
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        chosen, modules = done.stdout.splitlines()
+        assert chosen == "('2025', 3, 'Q3 (July to September 2025)')"
+        assert modules == str(loaded)
 
 
 def test_run_latest_with_no_complete_quarter_is_one_line(

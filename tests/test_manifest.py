@@ -317,3 +317,24 @@ def test_a_file_changed_during_a_run_leaves_its_quarter_to_run_again(tmp_path: P
     rerun = Manifest.of({"quarter": 1}, plan, raw, Manifest.read(report)).settled(raw)
     rerun.with_outputs(processed, report).write(report)
     assert manifest.up_to_date({"quarter": 1}, plan, raw, report, processed)
+
+
+def test_latest_s_choice_is_recalled_only_for_the_same_key(tmp_path: Path) -> None:
+    raw, plan = tmp_path / "raw", write(tmp_path / "plan.yml", "plan: x\n")
+    write(raw / "2011-12" / "Q1" / "marac.csv", "Ref\n1\n")
+    memo = tmp_path / "processed" / "x" / manifest.LATEST
+    key = manifest.latest_key(plan, raw)
+    assert manifest.recalled_latest(memo, key) is None  # none kept yet
+    manifest.record_latest(memo, key, ("2011-12", 1, "Q1 (April to June 2011)"))
+    assert manifest.recalled_latest(memo, key) == ("2011-12", 1, "Q1 (April to June 2011)")
+    write(raw / "2011-12" / "Q2" / "marac.csv", "Ref\n2\n")
+    assert manifest.recalled_latest(memo, manifest.latest_key(plan, raw)) is None
+    memo.write_text("{not json", encoding="utf-8")
+    assert manifest.recalled_latest(memo, key) is None
+    assert list(memo.parent.iterdir()) == [memo]  # no temporary file left
+
+
+def test_latest_s_choice_in_a_folder_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
+    blocked = write(tmp_path / "a-file", "")
+    manifest.record_latest(blocked / manifest.LATEST, {}, ("2011-12", 1, "Q1"))
+    assert blocked.read_text() == ""
