@@ -1,12 +1,13 @@
 """Charts: each theme's measures as Making Data Count control charts, month by month, the baseline
 year then this year on one time axis.
 
-Figures are drawn with matplotlib's object API (no pyplot state, nothing shown inline) and embedded in
-the report as PNG data, so the HTML stays one self-contained file. They are cheap to draw because
+Figures are drawn with matplotlib's object API (no pyplot state, nothing shown inline) and embedded
+in the report as PNG data, so the HTML stays one self-contained file. They are cheap to draw because
 nothing is worked out twice: the layout is fixed, limits and ticks are set rather than fitted, the
-panels share their time axis and the key is drawn once a process. One colour-blind-safe palette
-(Okabe-Ito) is used the same way in every chart, and line style, marker shape and icon letters carry
-the same meaning, so no reading depends on colour alone.
+panels are drawn straight onto the figure (`Panel`: no matplotlib Axes, whose making cost more than
+the drawing) and the key is drawn once a process. One colour-blind-safe palette (Okabe-Ito) is used
+the same way in every chart, and line style, marker shape and icon letters carry the same meaning,
+so no reading depends on colour alone.
 
 The funnel plots of a comparison of partnerships (`csp.peers`) are drawn here too, in the same
 palette and PNG form.
@@ -25,15 +26,24 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
+from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
+from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.patches import Circle
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
-from matplotlib.transforms import blended_transform_factory, offset_copy
+from matplotlib.transforms import (
+    Bbox,
+    BboxTransformFrom,
+    BboxTransformTo,
+    TransformedBbox,
+    blended_transform_factory,
+    offset_copy,
+)
 from PIL import Image
 
 from csp import metrics
@@ -62,6 +72,7 @@ EXACT_COLOURS = [  # as 0-255 RGB: black (axes, ticks), white, then the palette,
     np.round(np.array(to_rgb(c)) * 255).astype(int) for c in ("black", "white", *PALETTE.values())
 ]
 TICK, KEY_PAD = 3.5, 3.5  # points: a tick mark's length and its label's gap; the key's margin
+TITLE_PAD, LABEL_PAD, FRAME_WIDTH = 6.0, 4.0, 0.8  # points, as matplotlib's axes have them
 TICK_MARK = {  # as matplotlib draws them
     "linestyle": "none",
     "color": "black",
@@ -109,6 +120,76 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+class Panel:
+    """One measure's control chart, drawn straight onto the figure in its box of it.
+
+    A matplotlib Axes makes its axis machinery (ticks, locators, four spines, three titles) whether
+    or not it is used, and walks it at every draw: a third of a quarter's charting time, for a
+    panel that needs none of it, since its limits, ticks and labels are set, not fitted. Months run
+    across (one unit each, centred on 0 to `months` - 1), values up from zero to `set_ylim`'s top.
+    What is drawn is kept (`title`, `lines`, `texts`) for what reads the chart back."""
+
+    def __init__(self, figure: Figure, box: Bbox, months: int) -> None:
+        self.figure = figure
+        self.window = TransformedBbox(box, figure.transFigure)  # in pixels, for clipping
+        self.limits = Bbox([[-0.5, 0.0], [months - 0.5, 1.0]])
+        self.transAxes = BboxTransformTo(self.window)  # 0-1 across and up the panel
+        self.transData = BboxTransformFrom(self.limits) + self.transAxes
+        self.title: Text | None = None
+        self.lines: list[Line2D] = []
+        self.texts: list[Text] = []
+
+    def add(self, artist: Artist, clip: bool = True) -> None:
+        """An artist of the panel, kept inside its box unless it says otherwise."""
+        if clip and artist.get_clip_on():
+            artist.set_clip_box(self.window)
+        self.figure.add_artist(artist)
+
+    def line(self, x: object, y: object, **style: object) -> Line2D:
+        line = Line2D(x, y, **{"transform": self.transData, **style})
+        self.add(line)
+        self.lines.append(line)
+        return line
+
+    def text(self, x: float, y: float, text: str, **style: object) -> Text:
+        shown = self.figure.text(x, y, text, **{"transform": self.transData, **style})
+        self.texts.append(shown)
+        return shown
+
+    def set_title(self, text: str, **style: object) -> None:
+        """Above the panel's top left corner, as an Axes' left title."""
+        above = offset_copy(self.transAxes, self.figure, y=TITLE_PAD, units="points")
+        style = {"va": "baseline", "ha": "left", "transform": above, **style}
+        self.title = self.figure.text(0, 1, text, **style)
+
+    def set_ylabel(self, text: str, left: float, **style: object) -> None:
+        """Upright, centred on the panel's height, `left` points left of its frame."""
+        at = offset_copy(self.transAxes, self.figure, x=-left, units="points")
+        style = {"rotation": "vertical", "rotation_mode": "anchor", "transform": at, **style}
+        self.text(0, 0.5, text, va="bottom", ha="center", **style)
+
+    def frame(self) -> None:
+        """The left and bottom edges, as an Axes' spines."""
+        for x, y in (([0, 0], [0, 1]), ([0, 1], [0, 0])):
+            self.line(x, y, transform=self.transAxes, color="black", linewidth=FRAME_WIDTH,
+                      solid_capstyle="projecting", clip_on=False, zorder=2.5)  # fmt: skip
+
+    def set_ylim(self, bottom: float, top: float) -> None:
+        self.limits.intervaly = bottom, top
+
+    def get_ylim(self) -> tuple[float, float]:
+        return self.limits.y0, self.limits.y1
+
+    def get_title(self) -> str:
+        return "" if self.title is None else self.title.get_text()
+
+
+class PanelFigure(Figure):
+    """A theme's figure, with its panels (`panels`) for what reads the chart back."""
+
+    panels: list[Panel]
+
+
 @_collector_paused()
 def theme_chart(
     theme: Theme,
@@ -119,7 +200,7 @@ def theme_chart(
     year: PlanYear,
     quarter: int,
     figures: Figures | None = None,
-) -> tuple[Figure, str]:
+) -> tuple[PanelFigure, str]:
     """Small multiples for a theme, one control chart per measure, and their text alternative.
 
     The control charts are the ones the judgement made (control_charts.csv): drawn, not redone.
@@ -129,20 +210,20 @@ def theme_chart(
     if figures is None:
         figures = metrics.main_figures(values, plan)
     months = [str(m) for m in (*baseline_year.months, *year.months)]
-    figure, axes = _panels(len(theme.measures), months)
+    figure, panels = _panels(len(theme.measures), months)
     month_names = [_tick_label(months[i]) for i in NAMED_MONTHS]
     rows = _status_rows(statuses, theme, quarter)
     judged = _judged_charts(control_charts, theme)
     descriptions = []
-    for ax, measure in zip(axes, theme.measures, strict=True):
+    for panel, measure in zip(panels, theme.measures, strict=True):
         row = rows.get(measure.id)
         chart = judged.get(measure.id)
         this_year = _monthly(figures.get((measure.id, str(year))))
         baseline = _monthly(figures.get((measure.id, str(baseline_year))))
-        top = _draw_panel(ax, this_year, baseline, chart, months)
-        _draw_frame(ax, measure, top, month_names)
+        top = _draw_panel(panel, this_year, baseline, chart, months)
+        _draw_frame(panel, measure, top, month_names)
         if chart is not None and row is not None:
-            _draw_icons(ax, row["variation"], row["assurance"])
+            _draw_icons(panel, row["variation"], row["assurance"])
         descriptions.append(_describe(measure, this_year, baseline, baseline_year, row))
     alt = (
         f"Control charts for {theme.title}, month by month: {baseline_year}, the baseline, "
@@ -151,28 +232,26 @@ def theme_chart(
     return figure, alt
 
 
-def _panels(count: int, months: list[str]) -> tuple[Figure, list[Axes]]:
-    """A figure with one panel per measure, three to a row, sharing the time axis, and the key.
+def _panels(count: int, months: list[str]) -> tuple[PanelFigure, list[Panel]]:
+    """A figure with one panel per measure, three to a row, on one time axis, and the key.
 
-    Only the panels drawn are made (an empty slot costs as much as a drawn one); they share one x
-    axis, set once; the key is the same picture in every chart, so it is drawn once and pasted."""
+    Only the panels drawn are made; the key is the same picture in every chart, so it is drawn
+    once and pasted."""
     columns = min(3, count)
     rows = math.ceil(count / columns)
     legend_columns = 4 if columns > 1 else 2
     legend = 0.12 + LEGEND_ROW * math.ceil(KEY_ENTRIES / legend_columns)
     width, height = PANEL_WIDTH * columns, PANEL_HEIGHT * rows + legend
-    figure = Figure(figsize=(width, height), dpi=DPI)
-    grid = figure.add_gridspec(rows, columns, **_margins(width, height, legend))
-    first = figure.add_subplot(grid[0, 0])
-    axes = [first]
-    for index in range(1, count):
-        axes.append(figure.add_subplot(grid[index // columns, index % columns], sharex=first))
-    first.set_xlim(-0.5, len(months) - 0.5)
-    first.set_xticks([])  # drawn by _draw_frame: one mark per quarter, a month named each half
+    figure = PanelFigure(figsize=(width, height), dpi=DPI)
+    grid = GridSpec(rows, columns, figure=figure, **_margins(width, height, legend))
+    figure.panels = [
+        Panel(figure, grid[index // columns, index % columns].get_position(figure), len(months))
+        for index in range(count)
+    ]
     key = _key(legend_columns)
     bottom = round(KEY_PAD / 72 * DPI)
     figure.figimage(key, xo=(round(width * DPI) - key.shape[1]) // 2, yo=bottom, origin="upper")
-    return figure, axes
+    return figure, figure.panels
 
 
 def _margins(width: float, height: float, legend: float) -> dict[str, float]:
@@ -225,7 +304,7 @@ def _monthly(series: pd.Series | None) -> Monthly:
 
 
 def _draw_panel(
-    ax: Axes,
+    panel: Panel,
     this_year: Monthly,
     baseline: Monthly,
     chart: Chart | None,
@@ -241,8 +320,7 @@ def _draw_panel(
     ):
         shown = [month for month in figures if month in position]
         drawn += [figures[month] for month in shown]
-        _line(
-            ax,
+        panel.line(
             [position[month] for month in shown],
             [figures[month] for month in shown],
             color=colour,
@@ -253,7 +331,7 @@ def _draw_panel(
             zorder=3,
         )
     if chart is not None:
-        _draw_control_chart(ax, chart, position)
+        _draw_control_chart(panel, chart, position)
     if not drawn:
         return None
     limits = [chart[c] for c in ("upl", "target", "value")] if chart is not None else []
@@ -262,90 +340,83 @@ def _draw_panel(
     return float(values.max()) if len(values) else 0.0
 
 
-def _line(ax: Axes, x: object, y: object, **style: object) -> None:
-    """A line added as it is. The panel's limits are set, not fitted to what is drawn, so the
-    bookkeeping of ax.plot (data limits, autoscaling, style cycling) would be work thrown away."""
-    ax.add_artist(Line2D(x, y, **style))
-
-
-def _draw_frame(ax: Axes, measure: Measure, top: float | None, month_names: list[str]) -> None:
-    """Title, axes, ticks and grid at places worked out here, so a draw only paints them: the
+def _draw_frame(panel: Panel, measure: Measure, top: float | None, month_names: list[str]) -> None:
+    """Title, frame, ticks and grid at places worked out here, so a draw only paints them: the
     matplotlib tick machinery and autoscaling would measure and place each label at every draw."""
-    ax.set_title(
-        _wrap(f"{measure.id} {measure.title}", 36), fontsize=8, loc="left", color=PALETTE["text"],
-        y=1.0,
-    )  # fmt: skip
-    across = blended_transform_factory(ax.transData, ax.transAxes)
-    _line(ax, [11.5, 11.5], [0, 1], transform=across, color=PALETTE["grid"], linewidth=1)
-    ax.spines[["top", "right"]].set_visible(False)
-    _draw_time_ticks(ax, month_names)
+    title = _wrap(f"{measure.id} {measure.title}", 36)
+    panel.set_title(title, fontsize=8, color=PALETTE["text"])
+    across = blended_transform_factory(panel.transData, panel.transAxes)
+    panel.line([11.5, 11.5], [0, 1], transform=across, color=PALETTE["grid"], linewidth=1)
+    panel.frame()
+    _draw_time_ticks(panel, month_names)
     metric = measure.metric
     label = metric.kind.axis_label(metric.unit, metric.options)
-    ax.set_yticks([])
     if top is None:
-        ax.set_ylim(0, 1)
-        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", va="center", fontsize=8)
-        ax.set_ylabel(label, fontsize=7)
+        panel.set_ylim(0, 1)
+        panel.text(
+            0.5, 0.5, "no data", transform=panel.transAxes, ha="center", va="center", fontsize=8
+        )
+        panel.set_ylabel(label, LABEL_PAD, fontsize=7)
         return
     ticks, texts = _value_ticks(top)
-    ax.set_ylim(0, max(top * 1.05, ticks[-1]))
-    along = blended_transform_factory(ax.transAxes, ax.transData)
+    panel.set_ylim(0, max(top * 1.05, ticks[-1]))
+    along = blended_transform_factory(panel.transAxes, panel.transData)
     grid = np.array([[0.0, 1.0, np.nan]] * len(ticks)).ravel()  # one line, broken between values
-    _line(ax, grid, np.repeat(ticks, 3), transform=along, color=PALETTE["grid"], linewidth=0.6,
-          zorder=1)  # fmt: skip
-    _line(ax, np.zeros(len(ticks)), ticks, transform=along, **TICK_MARK, marker=TICKLEFT)
-    at = offset_copy(along, ax.figure, x=-2 * TICK, units="points")
+    panel.line(grid, np.repeat(ticks, 3), transform=along, color=PALETTE["grid"], linewidth=0.6,
+            zorder=1)  # fmt: skip
+    panel.line(np.zeros(len(ticks)), ticks, transform=along, **TICK_MARK, marker=TICKLEFT)
+    at = offset_copy(along, panel.figure, x=-2 * TICK, units="points")
     for tick, text in zip(ticks, texts, strict=True):
-        ax.text(0, tick, text, transform=at, ha="right", va="center_baseline", fontsize=7)
-    ax.set_ylabel(label, fontsize=7)
-    width = 2 * TICK + 0.64 * 7 * max(len(t) for t in texts) + 4  # points: marks, digits, gap
-    ax.yaxis.set_label_coords(
-        0, 0.5, offset_copy(ax.transAxes, ax.figure, x=-width, units="points")
-    )
+        panel.text(0, tick, text, transform=at, ha="right", va="center_baseline", fontsize=7)
+    width = 2 * TICK + 0.64 * 7 * max(len(t) for t in texts) + LABEL_PAD  # marks, digits, gap
+    panel.set_ylabel(label, width, fontsize=7)
 
 
-def _draw_time_ticks(ax: Axes, month_names: list[str]) -> None:
+def _draw_time_ticks(panel: Panel, month_names: list[str]) -> None:
     """A tick mark each quarter of the 24 months, and the month named each half year."""
-    along = blended_transform_factory(ax.transData, ax.transAxes)
+    along = blended_transform_factory(panel.transData, panel.transAxes)
     ticks = np.zeros(len(QUARTER_TICKS))
-    _line(ax, QUARTER_TICKS, ticks, transform=along, **TICK_MARK, marker=TICKDOWN)
-    at = offset_copy(along, ax.figure, y=-2 * TICK, units="points")
+    panel.line(QUARTER_TICKS, ticks, transform=along, **TICK_MARK, marker=TICKDOWN)
+    at = offset_copy(along, panel.figure, y=-2 * TICK, units="points")
     for position, text in zip(NAMED_MONTHS, month_names, strict=True):
-        ax.text(position, 0, text, transform=at, ha="center", va="top", fontsize=6.5)
+        panel.text(position, 0, text, transform=at, ha="center", va="top", fontsize=6.5)
 
 
-def _draw_control_chart(ax: Axes, chart: Chart, position: dict[str, int]) -> None:
+def _draw_control_chart(panel: Panel, chart: Chart, position: dict[str, int]) -> None:
     """Mean, process limits, monthly target and the special-cause points the judgement found."""
     x = np.array([position[m] for m in chart["month"]])
     for column, style in (("mean", "-"), ("upl", ":"), ("lpl", ":")):
-        _line(ax, x, chart[column], color=PALETTE["limits"], linestyle=style, linewidth=1, zorder=2)
-    _line(ax, x, chart["target"], color=PALETTE["target"], linestyle="-.", linewidth=1.2, zorder=2)
+        panel.line(
+            x, chart[column], color=PALETTE["limits"], linestyle=style, linewidth=1, zorder=2
+        )
+    panel.line(x, chart["target"], color=PALETTE["target"], linestyle="-.", linewidth=1.2, zorder=2)
     types, values = chart["point_type"], chart["value"]
     for point_type in sorted(POINT_COLOURS.keys() & set(types)):
-        ax.scatter(
+        panel.line(
             x[types == point_type],
             values[types == point_type],
-            s=30,
-            color=POINT_COLOURS[point_type],
-            edgecolors=PALETTE["text"],
-            linewidths=0.5,
+            linestyle="none",
             marker="D" if point_type == "special_cause_concern" else "o",
+            markersize=math.sqrt(30),  # a scatter's s=30, in points squared
+            markerfacecolor=POINT_COLOURS[point_type],
+            markeredgecolor=PALETTE["text"],
+            markeredgewidth=0.5,
             zorder=4,
         )
 
 
-def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
+def _draw_icons(panel: Panel, variation: str, assurance: str) -> None:
     """Variation and assurance icons in the style of Making Data Count, drawn here (no images)."""
     icons = [VARIATION_ICON.get(variation or "")]
     icons.append(ASSURANCE_ICON.get(assurance or ""))
     for slot, icon in enumerate(i for i in icons if i is not None):
         colour, letter, _ = icon
         centre = (0.97 - 0.1 * slot, 1.1)
-        ax.add_artist(  # outside the data: not a patch the limits would be fitted to
+        panel.add(
             Circle(
                 centre,
                 0.045,
-                transform=ax.transAxes,
+                transform=panel.transAxes,
                 facecolor="white",
                 edgecolor=colour,
                 linewidth=2,
@@ -354,10 +425,10 @@ def _draw_icons(ax: Axes, variation: str, assurance: str) -> None:
         )
         if letter is None:  # improvement or concern: an arrow showing which way the change went
             letter = "↑" if variation.endswith("improvement") else "!"
-        ax.text(
+        panel.text(
             *centre,
             letter,
-            transform=ax.transAxes,
+            transform=panel.transAxes,
             ha="center",
             va="center",
             fontsize=7,

@@ -7,11 +7,12 @@ import base64
 import io
 import math
 import struct
+from collections import Counter
 
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -96,18 +97,18 @@ def draw(plan: Plan, theme_name: str, values: pd.DataFrame) -> tuple[Figure, str
     )
 
 
-def panel(figure: Figure, measure_id: str) -> Axes:
+def panel(figure: charts.PanelFigure, measure_id: str) -> charts.Panel:
     """The small multiple whose title starts with the measure number."""
-    for ax in figure.axes:
-        if ax.get_visible() and ax.get_title(loc="left").startswith(f"{measure_id} "):
+    for ax in figure.panels:
+        if ax.get_title().startswith(f"{measure_id} "):
             return ax
     raise AssertionError(f"no panel for {measure_id}")
 
 
-def plotted(ax: Axes, marker: str) -> np.ndarray:
+def plotted(ax: charts.Panel, marker: str) -> np.ndarray:
     """The y values of the line drawn with `marker` (circles this year, squares the baseline
     year, so no reading depends on colour), in the order drawn, gaps left out."""
-    (line,) = [line for line in ax.get_lines() if line.get_marker() == marker]
+    (line,) = [line for line in ax.lines if line.get_marker() == marker]
     x = np.asarray(line.get_xdata(), dtype=float)
     y = np.asarray(line.get_ydata(), dtype=float)
     assert (np.diff(x[~np.isnan(y)]) > 0).all(), "months must be drawn in order"
@@ -124,8 +125,8 @@ def test_theme_chart_returns_a_figure_with_one_panel_per_measure(
     figure, alt = draw(plan, "Drugs", drugs_values)
     assert isinstance(figure, Figure)
     assert isinstance(alt, str)
-    visible = [ax for ax in figure.axes if ax.get_visible()]
-    assert len(visible) == len(theme.measures)
+    assert len(figure.panels) == len(theme.measures)
+    assert figure.axes == []  # drawn straight onto the figure
     for measure in theme.measures:
         panel(figure, measure.id)
 
@@ -217,3 +218,29 @@ def test_time_axis_names_april_and_october_of_both_years(
     for measure_id in ("4.1", "4.2", "4.3"):
         texts = {text.get_text() for text in panel(figure, measure_id).texts}
         assert {"Apr 10", "Oct 10", "Apr 11", "Oct 11"} <= texts
+
+
+def test_panels_lie_apart_inside_the_figure_with_their_titles_above(
+    plan: Plan, drugs_values: pd.DataFrame
+) -> None:
+    """Panels are boxes of the figure, not matplotlib Axes: three to a row, none overlapping, each
+    with its title just above it and its frame along its left and bottom edges."""
+    figure, _ = draw(plan, "Drugs", drugs_values)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [panel_drawn.window.frozen() for panel_drawn in figure.panels]
+    assert all(figure.bbox.contains(b.x0, b.y0) and figure.bbox.contains(b.x1, b.y1) for b in boxes)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    rows = Counter(round(b.y0) for b in boxes)
+    assert list(rows.values()) == [3] * (len(boxes) // 3) + [len(boxes) % 3] * (len(boxes) % 3 > 0)
+    for panel_drawn, box in zip(figure.panels, boxes, strict=True):
+        title = panel_drawn.title.get_window_extent(renderer)
+        assert box.y1 < title.y0 < box.y1 + 20 and abs(title.x0 - box.x0) < 2
+        frame = [
+            line for line in panel_drawn.lines if line.get_transform() is panel_drawn.transAxes
+        ]
+        assert [line.get_xydata().tolist() for line in frame] == [
+            [[0, 0], [0, 1]],
+            [[0, 0], [1, 0]],
+        ]
