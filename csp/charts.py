@@ -139,9 +139,9 @@ class Panel:
         self.lines: list[Line2D] = []
         self.texts: list[Text] = []
 
-    def add(self, artist: Artist, clip: bool = True) -> None:
-        """An artist of the panel, kept inside its box unless it says otherwise."""
-        if clip and artist.get_clip_on():
+    def add(self, artist: Artist) -> None:
+        """An artist of the panel, kept inside its box unless it says otherwise (`clip_on`)."""
+        if artist.get_clip_on():
             artist.set_clip_box(self.window)
         self.figure.add_artist(artist)
 
@@ -171,8 +171,16 @@ class Panel:
     def frame(self) -> None:
         """The left and bottom edges, as an Axes' spines."""
         for x, y in (([0, 0], [0, 1]), ([0, 1], [0, 0])):
-            self.line(x, y, transform=self.transAxes, color="black", linewidth=FRAME_WIDTH,
-                      solid_capstyle="projecting", clip_on=False, zorder=2.5)  # fmt: skip
+            self.line(
+                x,
+                y,
+                transform=self.transAxes,
+                color="black",
+                linewidth=FRAME_WIDTH,
+                solid_capstyle="projecting",
+                clip_on=False,
+                zorder=2.5,
+            )
 
     def set_ylim(self, bottom: float, top: float) -> None:
         self.limits.intervaly = bottom, top
@@ -362,8 +370,9 @@ def _draw_frame(panel: Panel, measure: Measure, top: float | None, month_names: 
     panel.set_ylim(0, max(top * 1.05, ticks[-1]))
     along = blended_transform_factory(panel.transAxes, panel.transData)
     grid = np.array([[0.0, 1.0, np.nan]] * len(ticks)).ravel()  # one line, broken between values
-    panel.line(grid, np.repeat(ticks, 3), transform=along, color=PALETTE["grid"], linewidth=0.6,
-            zorder=1)  # fmt: skip
+    panel.line(
+        grid, np.repeat(ticks, 3), transform=along, color=PALETTE["grid"], linewidth=0.6, zorder=1
+    )
     panel.line(np.zeros(len(ticks)), ticks, transform=along, **TICK_MARK, marker=TICKLEFT)
     at = offset_copy(along, panel.figure, x=-2 * TICK, units="points")
     for tick, text in zip(ticks, texts, strict=True):
