@@ -218,12 +218,12 @@ def theme_chart(
     if figures is None:
         figures = metrics.main_figures(values, plan)
     months = [str(m) for m in (*baseline_year.months, *year.months)]
-    figure, panels = _panels(len(theme.measures), months)
+    figure = _panels(len(theme.measures), months)
     month_names = [_tick_label(months[i]) for i in NAMED_MONTHS]
     rows = _status_rows(statuses, theme, quarter)
     judged = _judged_charts(control_charts, theme)
     descriptions = []
-    for panel, measure in zip(panels, theme.measures, strict=True):
+    for panel, measure in zip(figure.panels, theme.measures, strict=True):
         row = rows.get(measure.id)
         chart = judged.get(measure.id)
         this_year = _monthly(figures.get((measure.id, str(year))))
@@ -240,7 +240,7 @@ def theme_chart(
     return figure, alt
 
 
-def _panels(count: int, months: list[str]) -> tuple[PanelFigure, list[Panel]]:
+def _panels(count: int, months: list[str]) -> PanelFigure:
     """A figure with one panel per measure, three to a row, on one time axis, and the key.
 
     Only the panels drawn are made; the key is the same picture in every chart, so it is drawn
@@ -259,7 +259,7 @@ def _panels(count: int, months: list[str]) -> tuple[PanelFigure, list[Panel]]:
     key = _key(legend_columns)
     bottom = round(KEY_PAD / 72 * DPI)
     figure.figimage(key, xo=(round(width * DPI) - key.shape[1]) // 2, yo=bottom, origin="upper")
-    return figure, figure.panels
+    return figure
 
 
 def _margins(width: float, height: float, legend: float) -> dict[str, float]:

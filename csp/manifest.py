@@ -52,9 +52,9 @@ def sha256_of(path: Path) -> str:
 _CHECKSUMS: dict[tuple[str, int, int], str] = {}
 
 
-def checksum(path: Path, stat: os.stat_result) -> str:
+def checksum(path: Path, size: int, mtime_ns: int) -> str:
     """The file's SHA-256, worked out once in this process while its size and time are unchanged."""
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    key = (str(path.resolve()), size, mtime_ns)
     if key not in _CHECKSUMS:
         _CHECKSUMS[key] = sha256_of(path)
     return _CHECKSUMS[key]
@@ -62,7 +62,8 @@ def checksum(path: Path, stat: os.stat_result) -> str:
 
 def checksum_now(path: Path) -> str:
     """`checksum` of the file as it is now."""
-    return checksum(path, path.stat())
+    stat = path.stat()
+    return checksum(path, stat.st_size, stat.st_mtime_ns)
 
 
 def remember(raw_dir: str, inputs: dict[str, list]) -> None:
@@ -128,16 +129,15 @@ def input_files(raw_dir: Path, known: dict[str, list] | None = None) -> dict[str
     when a file's size and time are unchanged."""
     known = known or {}
     files: dict[str, list] = {}
-    for folder, _, names in os.walk(raw_dir):
-        for name in names:
-            path = Path(folder) / name
-            stat = path.stat()
-            key = path.relative_to(raw_dir).as_posix()
-            before = known.get(key)
-            same = before is not None and before[:2] == [stat.st_size, stat.st_mtime_ns]
-            digest = before[2] if same else checksum(path, stat)
-            files[key] = [stat.st_size, stat.st_mtime_ns, digest]
-    return dict(sorted(files.items()))
+    for key, (size, mtime_ns) in folder_files(raw_dir).items():
+        before = known.get(key)
+        same = before is not None and before[:2] == [size, mtime_ns]
+        files[key] = [
+            size,
+            mtime_ns,
+            before[2] if same else checksum(raw_dir / key, size, mtime_ns),
+        ]
+    return files
 
 
 @dataclass(frozen=True)

@@ -114,15 +114,20 @@ def check_run(
         raise ParameterError(str(exc)) from exc
     covered = header_years(header, start)
     if covered and first not in covered:
-        allowed = ", ".join(year_text(y, start) for y in covered)
-        text = year_text(first, start)
-        raise PlanError(path, "years", f"the plan does not cover {text} (it covers {allowed})")
+        raise uncovered_year(path, year_text(first, start), [year_text(y, start) for y in covered])
     return RunRequest(
         plan_file=path,
         plan=plan_name(path, header),
         year=year_text(first, start),
         quarter=the_quarter,
         raw_dir=raw_dir_of(path, header, raw_dir),
+    )
+
+
+def uncovered_year(path: Path, year: str, covered: list[str]) -> PlanError:
+    """The refusal of a year the plan does not cover, whether its header or the plan says so."""
+    return PlanError(
+        path, "years", f"the plan does not cover {year} (it covers {', '.join(covered)})"
     )
 
 

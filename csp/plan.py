@@ -42,7 +42,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 from csp import config, figures
 from csp.errors import PlanError
 from csp.kinds import KINDS, KindOptions, MeasureKind
-from csp.parameters import DEFAULT_YEAR_START, existing_plan
+from csp.parameters import DEFAULT_YEAR_START, existing_plan, uncovered_year
 from csp.periods import PlanYear, plan_year
 from csp.records import Condition
 from csp.registry import Registry, UnknownName
@@ -215,10 +215,7 @@ class Plan:
 
     def check_year(self, year: PlanYear) -> None:
         if year not in self.years:
-            allowed = ", ".join(str(y) for y in self.years)
-            raise PlanError(
-                self.path, "years", f"the plan does not cover {year} (it covers {allowed})"
-            )
+            raise uncovered_year(self.path, str(year), [str(y) for y in self.years])
 
 
 # --- the schema: what a plan file may hold --------------------------------------------------------
