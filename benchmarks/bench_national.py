@@ -17,11 +17,11 @@ and breakdowns). Figures, per scale:
   each file's own month, known crime types, no location, the plan's LSOAs) and the kept rows taken,
   file by file, with no encoding and no frame: the floor of the other design, cleaning in Arrow
   and dictionary-encoding only when the Parquet is written;
-- read and clean: `csp.clean.clean_all` in this process (read, check, clean, completeness), and its
+- read and clean: `csp.engine.clean.clean_all` in this process (read, check, clean, completeness), and its
   ratio to the floor;
 - clean step: `csp.steps.clean` in this process (the above, then Parquet and the step's CSVs
   written), and its ratio to the floor. Both as a plan's first run: no read kept by an earlier run
-  of the same files (`csp.shared_reads` is off for them);
+  of the same files (`csp.sources.shared_reads` is off for them);
 - kept read: the clean step again, loading the read an earlier run kept (as the second and later
   plans of a force do);
 - measure: `csp.steps.measure` in this process (monthly values, judgement, comments);
@@ -57,8 +57,8 @@ import yaml
 from generate_police_uk import DEFAULT_ONS, FORCES
 
 from csp import config
-from csp.clean import clean_all
-from csp.runs import QuarterRun
+from csp.engine.clean import clean_all
+from csp.plan.quarter import QuarterRun
 from csp.sources.police_uk import KNOWN_TYPES, NO_LOCATION
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step

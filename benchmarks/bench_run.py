@@ -22,9 +22,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from csp import charts, config, metrics
-from csp.report import Dashboard
-from csp.runs import QuarterRun
+from csp import config
+from csp.engine import metrics
+from csp.plan.quarter import QuarterRun
+from csp.report import charts
+from csp.report.dashboard import Dashboard
 from csp.steps import clean, measure, render
 
 HERE = Path(__file__).resolve().parent

@@ -9,11 +9,14 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from csp import __version__, config, lock, manifest, parameters, runlog
+from csp import __version__, config
+from csp.domain import parameters
 from csp.errors import CspError, ParameterError, RunError
+from csp.run import runlog
+from csp.store import lock, manifest
 
 if TYPE_CHECKING:
-    from csp.batch import BatchRequest, PlanOutcome, Runner, Tally
+    from csp.many.batch import BatchRequest, PlanOutcome, Runner, Tally
 
 SCHEDULER_ENV = "CSP_DASK_SCHEDULER"
 
@@ -141,9 +144,9 @@ def latest_for(plan_name: str, raw: str | None) -> tuple[str, int, str]:
 
 def choose_latest(plan_name: str, raw: str | None) -> tuple[str, int, str]:
     """`latest_for`, worked out from the plan and the folder's files."""
-    from csp.latest import latest_quarter  # deferred, as for run
-    from csp.periods import quarter_label
+    from csp.domain.periods import quarter_label
     from csp.plan import load_plan
+    from csp.run.latest import latest_quarter  # deferred, as for run
 
     plan = load_plan(plan_name)
     raw_dir = config.resolve(raw) if raw else plan.raw_dir
@@ -159,7 +162,7 @@ def choose_latest(plan_name: str, raw: str | None) -> tuple[str, int, str]:
     return str(year), quarter, quarter_label(year, quarter)
 
 
-SCHEDULE_PARTS = ["cron", "service", "timer"]  # csp.schedule.PARTS, named here for --help
+SCHEDULE_PARTS = ["cron", "service", "timer"]  # csp.run.schedule.PARTS, named here for --help
 
 
 def add_schedule(commands: argparse._SubParsersAction) -> None:
@@ -220,7 +223,7 @@ def add_init(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """A pattern matching several plans, or --jobs or --scheduler, runs them on Dask
-    (`csp.batch`). Every attempt on a plan that exists is a row of reports/runs.csv (`csp.runlog`),
+    (`csp.many.batch`). Every attempt on a plan that exists is a row of reports/runs.csv (`csp.run.runlog`),
     up to date, refused or failed included; a plan name that names no file is a typo, answered,
     not logged."""
     plans = config.matching_plans(args.plan)
@@ -240,7 +243,7 @@ def run_attempt(args: argparse.Namespace, attempt: runlog.Attempt) -> None:
     if config.is_url(args.raw_dir):
         if not args.latest:
             parameters.check_run(args.plan, args.year, args.quarter)  # a typo, before copying
-        from csp import mirror  # deferred: fsspec, for extracts at a URL only
+        from csp.inputs import mirror  # deferred: fsspec, for extracts at a URL only
 
         args.raw_dir = str(mirror.local_copy(args.raw_dir))
     if args.latest:
@@ -258,11 +261,13 @@ def run_attempt(args: argparse.Namespace, attempt: runlog.Attempt) -> None:
     with lock.hold(request.label, request.processed_folder, request.report_folder):
         pass  # a run in progress is named now, before a kernel is started for nothing
     attempt.working = True
-    from csp.kernel import WarmKernel  # deferred: a typo or an unchanged quarter needs no kernel
+    from csp.run.kernel import (
+        WarmKernel,  # deferred: a typo or an unchanged quarter needs no kernel
+    )
 
     with WarmKernel(config.PROJECT_ROOT) as kernel:
         # The data kernel starts and imports its steps' stack while this imports papermill.
-        from csp.pipeline import run_quarter  # deferred: seconds of imports
+        from csp.run.pipeline import run_quarter  # deferred: seconds of imports
 
         run_quarter(args.plan, args.year, args.quarter, raw_dir=args.raw_dir, kernel=kernel)
     attempt.detail = config.shown(dashboard)
@@ -303,7 +308,7 @@ def latest_quarters(
     plans: list[str], raw: str | None
 ) -> tuple[dict[tuple[str, int], list[str]], list[str]]:
     """Each plan's latest quarter, the plans grouped by it; a plan with none ready is said, logged
-    as refused (`csp.runlog`) and counted as failed, and the others go on."""
+    as refused (`csp.run.runlog`) and counted as failed, and the others go on."""
     quarters: dict[tuple[str, int], list[str]] = {}
     refused: list[str] = []
     for plan in plans:
@@ -329,7 +334,7 @@ def run_batch(
     scheduler = args.scheduler
     if scheduler is None and args.jobs is None:
         scheduler = os.environ.get(SCHEDULER_ENV) or None
-    from csp import batch  # deferred, as for run
+    from csp.many import batch  # deferred, as for run
 
     request = batch.BatchRequest(
         plans=tuple(plans),
@@ -347,14 +352,14 @@ def run_batch(
 
 def compare_peers(plans: list[str], outcomes: list[PlanOutcome]) -> None:
     """After a run of many plans (`outcomes`, in the order of `plans`) of which one at least ran,
-    the plans with a report compared (`csp.peers`); a plan that failed is left out rather than
+    the plans with a report compared (`csp.report.peers`); a plan that failed is left out rather than
     compared on its last good report."""
     reported = [
         (plan, o) for plan, o in zip(plans, outcomes, strict=True) if o.outcome != runlog.FAILED
     ]
     if len(reported) < 2 or all(outcome.outcome != runlog.RAN for outcome in outcomes):
         return
-    from csp.peers import write_peers  # deferred, as for run: pandas and matplotlib
+    from csp.report.peers import write_peers  # deferred, as for run: pandas and matplotlib
 
     first = reported[0][1]
     names = [plan for plan, _ in reported]
@@ -367,11 +372,11 @@ def compare_peers(plans: list[str], outcomes: list[PlanOutcome]) -> None:
 
 
 def on_dask(jobs: int, scheduler: str | None) -> Runner:
-    """The runner of the plans that need a run (`csp.batch.Runner`): Dask is imported only when
+    """The runner of the plans that need a run (`csp.many.batch.Runner`): Dask is imported only when
     a plan is to run, so a rerun with nothing to do starts no cluster."""
 
     def run_on_dask(request: BatchRequest, tally: Tally) -> None:
-        from csp import cluster  # deferred: dask and papermill
+        from csp.many import cluster  # deferred: dask and papermill
 
         cluster.run_plans(request, tally, jobs=jobs, scheduler=scheduler)
 
@@ -406,7 +411,7 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def index(args: argparse.Namespace) -> None:
-    from csp.index import build_index  # deferred, as for run
+    from csp.report.index import build_index  # deferred, as for run
 
     root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
     print(f"csp: index written to {build_index(root)}")
@@ -422,7 +427,7 @@ def peers(args: argparse.Namespace) -> None:
             f"the plans matching {args.plan!r} read {args.year} as different years "
             f"({', '.join(sorted(years))}): compare plans whose years start in the same month"
         )
-    from csp.peers import write_peers  # deferred, as for run
+    from csp.report.peers import write_peers  # deferred, as for run
 
     root = config.resolve(args.reports_dir) if args.reports_dir else config.REPORTS_DIR
     page = write_peers(names, years.pop(), parameters.parse_quarter(args.quarter), root)
@@ -434,7 +439,7 @@ def plans(args: argparse.Namespace) -> None:
 
 
 def init(args: argparse.Namespace) -> None:
-    from csp import scaffold  # deferred, as for run: pandas and pyarrow
+    from csp.init import scaffold  # deferred, as for run: pandas and pyarrow
 
     request = scaffold.InitRequest(
         plan=args.plan,
@@ -451,7 +456,7 @@ def init(args: argparse.Namespace) -> None:
 
 
 def schedule(args: argparse.Namespace) -> None:
-    from csp import schedule as daily  # deferred: croniter is needed by this command alone
+    from csp.run import schedule as daily  # deferred: croniter is needed by this command alone
 
     found = daily.schedule_for(
         args.plan,

@@ -17,11 +17,15 @@ PROCESSED_DIR = Path(
     os.environ.get("CSP_PROCESSED_DIR", PROJECT_ROOT / "data" / "processed")
 ).resolve()
 REPORTS_DIR = Path(os.environ.get("CSP_REPORTS_DIR", PROJECT_ROOT / "reports")).resolve()
-TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+PACKAGE_DIR = Path(__file__).resolve().parent
+# Each wing keeps the templates it writes from: the report's pages (and nbconvert's), the plan init writes.
+REPORT_TEMPLATES = PACKAGE_DIR / "report" / "templates"
+INIT_TEMPLATES = PACKAGE_DIR / "init" / "templates"
+STYLESHEET = REPORT_TEMPLATES / "dashboard.css"
 
 
 def shared_reads_dir() -> Path | None:
-    """Where a read shared by several plans' runs is kept (`csp.shared_reads`): CSP_SHARED_READS_DIR,
+    """Where a read shared by several plans' runs is kept (`csp.sources.shared_reads`): CSP_SHARED_READS_DIR,
     or data/processed/.shared-reads; set empty, reads are not kept. Read at each call: tests and
     benchmarks set it after csp is imported, and runs' kernels inherit it."""
     folder = os.environ.get("CSP_SHARED_READS_DIR")
@@ -31,7 +35,7 @@ def shared_reads_dir() -> Path | None:
 
 
 def mirrors_dir() -> Path:
-    """Where extracts at a URL are copied before a run (`csp.mirror`): CSP_MIRROR_DIR, or
+    """Where extracts at a URL are copied before a run (`csp.inputs.mirror`): CSP_MIRROR_DIR, or
     data/raw/.mirrors (raw data stays with the raw data)."""
     folder = os.environ.get("CSP_MIRROR_DIR")
     return resolve(folder) if folder else PROJECT_ROOT / "data" / "raw" / ".mirrors"

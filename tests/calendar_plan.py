@@ -42,7 +42,7 @@ def write_calendar_plan(folder: Path, name: str) -> Path:
 
 
 class NoKernel:
-    """Stands in for `csp.kernel.WarmKernel` where the pipeline is stubbed: no kernel started."""
+    """Stands in for `csp.run.kernel.WarmKernel` where the pipeline is stubbed: no kernel started."""
 
     def __init__(self, *args: object) -> None: ...
 

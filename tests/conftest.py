@@ -20,7 +20,7 @@ from csp import config
 _KEY_DIR = tempfile.mkdtemp(prefix="csp-test-key-")
 atexit.register(shutil.rmtree, _KEY_DIR, ignore_errors=True)
 os.environ["CSP_KEY_FILE"] = str(Path(_KEY_DIR) / "pseudonym.key")
-# Nor the project's kept police.uk reads (csp.shared_reads): the session's own, beside the key.
+# Nor the project's kept police.uk reads (csp.sources.shared_reads): the session's own, beside the key.
 os.environ["CSP_SHARED_READS_DIR"] = str(Path(_KEY_DIR) / "shared-reads")
 
 
@@ -29,7 +29,7 @@ def scratch_reports(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No test writes in the project's reports/ or data/processed/: a `csp run` a test makes logs
-    its attempt in reports/runs.csv (csp.runlog), and `--latest` keeps its choice in
+    its attempt in reports/runs.csv (csp.run.runlog), and `--latest` keeps its choice in
     data/processed/<plan>/, so the default folders are scratch ones."""
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path_factory.mktemp("reports"))
     monkeypatch.setattr(config, "PROCESSED_DIR", tmp_path_factory.mktemp("processed"))
@@ -61,7 +61,7 @@ def sample_raw(generator: ModuleType, tmp_path_factory: pytest.TempPathFactory) 
 @pytest.fixture(scope="session")
 def stockton_run(sample_raw: Path, tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     """The real pipeline (papermill, nbconvert) on the sample: Q1, then Q2, as `make report` does."""
-    from csp.pipeline import run_quarter
+    from csp.run.pipeline import run_quarter
 
     root = tmp_path_factory.mktemp("run")
     processed_root, reports_root = root / "processed", root / "reports"
@@ -93,7 +93,7 @@ def city_q3(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     and dashboard."""
     from shared_data import shared_path
 
-    from csp.pipeline import run_quarter
+    from csp.run.pipeline import run_quarter
 
     raw = shared_path("data", "police-uk")
     root = tmp_path_factory.mktemp("city")

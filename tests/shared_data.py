@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from csp import scaffold
+from csp.init import scaffold
 
 SHARED_ROOT = Path(os.environ.get("CSP_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
 

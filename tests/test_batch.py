@@ -26,13 +26,15 @@ import pytest
 import yaml
 from shared_data import cleveland_partnerships, shared_path
 
-from csp import batch, cli, cluster, config, workbook
-from csp.batch import BatchRequest, PlanOutcome, Tally
+from csp import cli, config
 from csp.errors import CspError
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.many import batch, cluster
+from csp.many.batch import BatchRequest, PlanOutcome, Tally
+from csp.plan.quarter import QuarterRun
+from csp.report import workbook
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
+from csp.store.processed import RunFolder
 
 YEAR, QUARTER = "2025", "2"  # Q1 judged against 2024; Q2 no data for want of May-Jun 2024
 PLANS = [

@@ -14,8 +14,8 @@ import pytest
 from shared_data import shared_path
 
 from csp import config
-from csp.clean import clean_all
-from csp.runs import QuarterRun
+from csp.engine.clean import clean_all
+from csp.plan.quarter import QuarterRun
 
 FORCE = "city-of-london"  # the smallest force: about 9,000 rows a year at scale 1
 

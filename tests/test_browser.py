@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from csp import config
-from csp.processed import RunFolder
+from csp.store.processed import RunFolder
 
 CHROMIUM = Path(os.environ.get("CSP_CHROMIUM", "/usr/bin/chromium"))
 FLAGS = [

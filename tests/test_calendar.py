@@ -18,10 +18,11 @@ import pytest
 import yaml
 from shared_data import shared_path
 
-from csp import clean, latest
-from csp.periods import CalendarYear, FinancialYear
+from csp.domain.periods import CalendarYear, FinancialYear
+from csp.engine import clean
 from csp.plan import Plan, load_plan
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
+from csp.run import latest
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
 from csp.steps import render as render_step

@@ -16,10 +16,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-from csp import charts
-from csp.metrics import VALUE_COLUMNS
-from csp.periods import FinancialYear
+from csp.domain.periods import FinancialYear
+from csp.engine.metrics import VALUE_COLUMNS
 from csp.plan import Plan, Theme, load_plan
+from csp.report import charts
 
 YEAR = FinancialYear.parse("2011-12")
 

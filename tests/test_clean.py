@@ -1,4 +1,5 @@
-"""Unit tests for csp.clean and csp.columns: raw rows become typed tables, and every change is a fact.
+"""Unit tests for csp.engine.clean and csp.inputs.columns: raw rows become typed tables, and every
+change is a fact.
 
 Small raw frames are made by hand in the shape read_extract returns (every cell text, `_row` the file
 line), so each test shows the mess it feeds in; clean_all is checked once on a copy of the sample.
@@ -16,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp import clean, columns, extracts
+from csp.domain.periods import FinancialYear
+from csp.domain.quality import FACT_COLUMNS, FACTS, Facts
+from csp.engine import clean
 from csp.errors import ExtractError
-from csp.extracts import ROW, ExtractFile
-from csp.periods import FinancialYear
+from csp.inputs import columns, extracts
+from csp.inputs.extracts import ROW, ExtractFile
 from csp.plan import ExtractSpec, Plan, load_plan
-from csp.quality import FACT_COLUMNS, FACTS, Facts
 from csp.sources import partner
 
 YEAR = FinancialYear.parse("2011-12")

@@ -11,7 +11,9 @@ import pytest
 from calendar_plan import CALENDAR_PLAN, NoKernel, write_calendar_plan
 
 import csp
-from csp import cli, config, kernel, manifest, pipeline
+from csp import cli, config
+from csp.run import kernel, pipeline
+from csp.store import manifest
 
 Captured = pytest.CaptureFixture[str]
 

@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from plan_lookup import measure_of
 
-from csp import comments
-from csp import figures as vocabulary
+from csp.domain import figures as vocabulary
+from csp.engine import comments
+from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult
 from csp.plan import Measure, Plan, load_plan
-from csp.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult
 
 INVENTORY_COLUMNS = ["source", "year", "quarter", "status", "note"]
 

@@ -49,7 +49,7 @@ def test_plans_folder_holds_the_bundled_plan() -> None:
     """The folder constants point at real project folders, not just well-formed paths."""
     assert (config.PLANS_DIR / "stockton.yml").is_file()
     assert (config.NOTEBOOKS_DIR / "01_clean.ipynb").is_file()
-    assert (config.TEMPLATES_DIR / "report" / "index.html.j2").is_file()
+    assert (config.REPORT_TEMPLATES / "index.html.j2").is_file()
 
 
 def test_absolute_path_is_kept_as_given(elsewhere: Path) -> None:

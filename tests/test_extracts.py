@@ -1,4 +1,4 @@
-"""Unit tests for csp.extracts and the partner source: which files a quarter needs, their
+"""Unit tests for csp.inputs.extracts and the partner source: which files a quarter needs, their
 availability, and raw reading.
 
 Everything is written by hand into tmp_path, so each test shows the exact bytes a partner might send.
@@ -13,10 +13,11 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from csp import clean, extracts
+from csp.domain.periods import FinancialYear
+from csp.engine import clean
 from csp.errors import ExtractError
-from csp.extracts import ROW, ExtractFile
-from csp.periods import FinancialYear
+from csp.inputs import extracts
+from csp.inputs.extracts import ROW, ExtractFile
 from csp.plan import Plan, load_plan
 from csp.sources import partner
 

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 
 from csp.errors import CspError
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
 from csp.steps import clean, measure
+from csp.store.processed import RunFolder
 
 Damage = Callable[[Path], None]
 

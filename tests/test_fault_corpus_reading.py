@@ -23,14 +23,15 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook
 
-from csp import clean, csvfile, extracts, pseudonym
+from csp.domain.periods import FinancialYear
+from csp.engine import clean, pseudonym
 from csp.errors import ExtractError
-from csp.periods import FinancialYear
+from csp.inputs import csvfile, extracts
 from csp.plan import Plan, load_plan
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
 from csp.sources import police_uk
 from csp.steps import clean as clean_step
+from csp.store.processed import RunFolder
 
 YEAR = FinancialYear.parse("2013-14")
 PLAN = """\

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from csp.processed import RunFolder
+from csp.store.processed import RunFolder
 
 GOLDEN = Path(__file__).parent / "golden"
 NEW_MEASURES = {"C11"}

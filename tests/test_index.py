@@ -1,4 +1,4 @@
-"""Unit tests for csp.index: reports/index.html is how a board member finds a report in a zipped and
+"""Unit tests for csp.report.index: reports/index.html is how a board member finds a report in a zipped and
 emailed reports folder, so every finished report must be listed once, newest first, with links that
 work offline, and nothing half-built may be offered."""
 
@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 import pandas as pd
 import pytest
 
-from csp import cli, index
+from csp import cli
+from csp.report import index
 
 STATUSES = ("on_track", "amber", "off_track", "no_data")
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from csp import significance
 from csp.errors import PlanError
 from csp.kinds import KINDS, Span
 from csp.kinds.base import Judged
 from csp.kinds.rate import RateOptions
 from csp.plan import load_plan
+from csp.stats import significance
 
 REDUCE = Judged(direction="reduce", lower_is_better=True, alpha=0.05)
 

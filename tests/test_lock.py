@@ -1,4 +1,4 @@
-"""csp.lock: one run of a quarter at a time, a dead run's lock never blocks, and what a killed run
+"""csp.store.lock: one run of a quarter at a time, a dead run's lock never blocks, and what a killed run
 left behind is cleared by the next run, never while its owner lives."""
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from csp import config, lock
+from csp import config
 from csp.errors import RunInProgress
+from csp.store import lock
 
 LABEL = "stockton 2011-12 Q2"
 REFUSED = re.compile(
@@ -40,7 +41,7 @@ def holder(final: Path) -> Iterator[subprocess.Popen[str]]:
         f"""
         import sys, time
         from pathlib import Path
-        from csp import lock
+        from csp.store import lock
         with lock.hold({LABEL!r}, Path({str(final)!r})):
             print("held", flush=True)
             time.sleep(120)

@@ -14,8 +14,10 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from csp import cli, config, lock, manifest, pipeline
-from csp.manifest import Manifest
+from csp import cli, config
+from csp.run import pipeline
+from csp.store import lock, manifest
+from csp.store.manifest import Manifest
 
 Captured = pytest.CaptureFixture[str]
 

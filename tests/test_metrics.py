@@ -1,4 +1,4 @@
-"""Unit tests for csp.metrics: monthly figures from cleaned records, and a cross-check on the sample.
+"""Unit tests for csp.engine.metrics: monthly figures from cleaned records, and a cross-check on the sample.
 
 Hand-made tables carry just the columns metrics reads (`_date`, `_month`, `_source`, `_row` and the
 plan's column names); the sample cross-check counts the raw CSVs itself with the csv module.
@@ -19,14 +19,15 @@ import pandas as pd
 import pytest
 from plan_lookup import measure_of
 
-from csp import clean, extracts, metrics
+from csp.domain.periods import FinancialYear
+from csp.domain.records import Condition
+from csp.engine import clean, metrics
+from csp.inputs import extracts
 from csp.kinds import KINDS
 from csp.kinds.proportion import ProportionOptions
 from csp.kinds.repeat import RepeatOptions, repeat_increments
 from csp.kinds.supplied import SuppliedOptions
-from csp.periods import FinancialYear
 from csp.plan import BreakdownSpec, MetricSpec, Plan, Theme, load_plan
-from csp.records import Condition
 
 YEAR = FinancialYear.parse("2011-12")
 BASELINE = FinancialYear.parse("2010-11")

@@ -1,4 +1,4 @@
-"""Extracts at a URL (`csp.mirror`): copied to a local folder before a run, only what changed; a
+"""Extracts at a URL (`csp.inputs.mirror`): copied to a local folder before a run, only what changed; a
 worker of many plans copies them before it runs its plan. A `file://` URL stands for a store."""
 
 from __future__ import annotations
@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from csp import cluster, mirror
-from csp.batch import BatchRequest, PlanOutcome
 from csp.errors import RunError
+from csp.inputs import mirror
+from csp.many import cluster
+from csp.many.batch import BatchRequest, PlanOutcome
 
 
 @pytest.fixture

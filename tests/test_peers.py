@@ -1,6 +1,6 @@
-"""Comparing partnerships (csp.funnel, csp.peers): the funnel limits against a direct computation,
-which partnerships are compared and which are left out with their reason, the page a board reads,
-and the four Cleveland partnerships on the real police.uk download."""
+"""Comparing partnerships (csp.stats.funnel, csp.report.peers): the funnel limits against a direct
+computation, which partnerships are compared and which are left out with their reason, the page a
+board reads, and the four Cleveland partnerships on the real police.uk download."""
 
 from __future__ import annotations
 
@@ -16,12 +16,14 @@ import test_browser
 import yaml
 from scipy.stats import binom
 
-from csp import cli, config, funnel, index, peers, workbook
+from csp import cli, config
 from csp.errors import PeersError, PlanError
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
+from csp.report import index, peers, workbook
+from csp.stats import funnel
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
+from csp.store.processed import RunFolder
 
 Captured = pytest.CaptureFixture[str]
 browser = test_browser.browser  # the dashboard tests' Chromium, for the page's own checks

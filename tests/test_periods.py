@@ -8,8 +8,8 @@ import itertools
 import pandas as pd
 import pytest
 
-from csp.parameters import parse_quarter
-from csp.periods import (
+from csp.domain.parameters import parse_quarter
+from csp.domain.periods import (
     CalendarYear,
     FinancialYear,
     financial_quarter,

@@ -22,9 +22,9 @@ from shared_data import shared_path
 
 from csp import config
 from csp.errors import RunError
-from csp.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
-from csp.pipeline import StepFailed, execute_step, run_quarter
-from csp.processed import RunFolder
+from csp.run.kernel import DASHBOARD_PRELOAD, DATA_PRELOAD, KERNEL_NAME, WarmKernel
+from csp.run.pipeline import StepFailed, execute_step, run_quarter
+from csp.store.processed import RunFolder
 
 SEED = ("seed", "csp-performance-dashboard-2011-12.txt")
 SYMBOLS = {"☺": "on_track", "☹": "off_track", "-": "no_data"}
@@ -539,7 +539,7 @@ def test_a_kernel_that_dies_in_a_step_fails_the_step_instead_of_hanging(tmp_path
         "from pathlib import Path\n"
         "from csp import config\n"
         f"config.NOTEBOOKS_DIR = Path({str(notebooks)!r})\n"
-        "from csp.pipeline import StepFailed, execute_steps\n"
+        "from csp.run.pipeline import StepFailed, execute_steps\n"
         "try:\n"
         f"    execute_steps({{'plan': 'x'}}, Path({str(tmp_path / 'stage')!r}), print, None)\n"
         "except StepFailed as failed:\n"

@@ -12,16 +12,17 @@ import pytest
 import yaml
 from shared_data import shared_path
 
-from csp import clean, extracts, metrics, status
+from csp.domain.periods import FinancialYear
+from csp.engine import clean, metrics, status
 from csp.errors import ExtractError, PlanError
-from csp.periods import FinancialYear
+from csp.inputs import extracts
 from csp.plan import load_plan
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
 from csp.sources import police_uk
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
 from csp.steps import render as render_step
+from csp.store.processed import RunFolder
 
 HEADER = list(police_uk.COLUMNS.values())
 CITY_LSOAS = {

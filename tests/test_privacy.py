@@ -21,10 +21,10 @@ from types import ModuleType, SimpleNamespace
 import pandas as pd
 import pytest
 
-from csp import pseudonym
+from csp.engine import pseudonym
 from csp.errors import KeyFileError, RunError
-from csp.pipeline import run_quarter
 from csp.plan import Plan, load_plan
+from csp.run.pipeline import run_quarter
 
 PSEUDONYM = re.compile(r"[0-9a-f]{20}")
 TOKEN = re.compile(r"[A-Za-z0-9/_-]+")  # the characters of the sample's IDs

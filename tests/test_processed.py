@@ -1,4 +1,4 @@
-"""Unit tests for csp.processed: each notebook reads what the previous one wrote, so a value must come
+"""Unit tests for csp.store.processed: each notebook reads what the previous one wrote, so a value must come
 back as it went in. CSV turns blank text into NaN and '1.10' into 1.1 unless told otherwise; those
 are the round trips that matter."""
 
@@ -10,11 +10,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from csp import config, processed
-from csp.clean import Cleaned
-from csp.extracts import INVENTORY_COLUMNS
-from csp.processed import RunFolder
-from csp.quality import FACT_COLUMNS
+from csp import config
+from csp.domain.quality import FACT_COLUMNS
+from csp.engine.clean import Cleaned
+from csp.inputs.extracts import INVENTORY_COLUMNS
+from csp.store import processed
+from csp.store.processed import RunFolder
 
 
 def statuses_frame() -> pd.DataFrame:
@@ -325,7 +326,7 @@ def test_inventory_round_trips_as_text_with_blank_months(cleaned: RunFolder) -> 
 
 def test_inventory_feeds_coverage(cleaned: RunFolder) -> None:
     """The inventory read back is what extracts.coverage needs: only files read cover months."""
-    from csp.extracts import coverage
+    from csp.inputs.extracts import coverage
 
     covered = coverage(cleaned.read_inventory())
     assert covered["police_crime"] == {"2011-04", "2011-05", "2011-06"}

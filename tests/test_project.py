@@ -230,5 +230,5 @@ def test_every_folder_of_package_files_is_a_package_setuptools_finds() -> None:
         and "__pycache__" not in folder.parts
         and any(child.is_file() for child in folder.iterdir())
     }
-    assert "csp.templates.init" in folders
+    assert "csp.init.templates" in folders
     assert folders <= found

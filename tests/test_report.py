@@ -19,13 +19,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from plan_lookup import measure_of
 
-from csp import export, extracts, report
-from csp.metrics import VALUE_COLUMNS
-from csp.periods import FinancialYear
+from csp.domain.periods import FinancialYear
+from csp.domain.quality import FACT_COLUMNS
+from csp.engine.metrics import VALUE_COLUMNS
+from csp.engine.status import NO_DATA, ON_TRACK, Comparison, QuarterResult, results_table
+from csp.inputs import extracts
 from csp.plan import Theme
-from csp.quality import FACT_COLUMNS
-from csp.runs import QuarterRun
-from csp.status import NO_DATA, ON_TRACK, Comparison, QuarterResult, results_table
+from csp.plan.quarter import QuarterRun
+from csp.report import dashboard as report
+from csp.report import export
 
 SCRIPT_COMMENT = "<script>alert(1)</script>"
 TAGGED_STREET = "Tithe <b>Barn</b>"

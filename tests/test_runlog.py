@@ -18,8 +18,10 @@ import pytest
 from calendar_plan import NoKernel, write_calendar_plan
 from shared_data import shared_path
 
-from csp import cli, config, kernel, lock, pipeline, runlog
+from csp import cli, config
 from csp.errors import CspError, RunError, RunInProgress
+from csp.run import kernel, pipeline, runlog
+from csp.store import lock
 
 Captured = pytest.CaptureFixture[str]
 
@@ -85,7 +87,7 @@ WRITER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from csp import runlog
+    from csp.run import runlog
     writer, rows, folder = sys.argv[1], int(sys.argv[2]), Path(sys.argv[3])
     while not (folder / "go").exists():
         time.sleep(0.001)

@@ -1,4 +1,4 @@
-"""Unit tests for csp.runs: a notebook opened by hand and one run by `csp run` must read and write the
+"""Unit tests for csp.plan.quarter: a notebook opened by hand and one run by `csp run` must read and write the
 same folders, whatever the working directory, and bad parameters must stop the run with a sentence."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from csp import config, runs
+from csp import config
 from csp.errors import CspError, ParameterError, PlanError
-from csp.runs import QuarterRun
+from csp.plan import quarter as runs
+from csp.plan.quarter import QuarterRun
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 from openpyxl import load_workbook
 
 from csp import config
-from csp.latest import latest_quarter
 from csp.plan import Plan, load_plan
+from csp.run.latest import latest_quarter
 
 SAMPLE_DIR = (config.PROJECT_ROOT / "samples") / "stockton"
 

@@ -14,14 +14,16 @@ import pytest
 import yaml
 from shared_data import cleveland_partnerships, shared_path
 
-from csp import cli, ons, scaffold
+from csp import cli
 from csp.errors import CspError
+from csp.init import scaffold
+from csp.inputs import ons
 from csp.plan import load_plan
-from csp.processed import RunFolder
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
 from csp.sources import police_uk
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
+from csp.store.processed import RunFolder
 
 HEADER = list(police_uk.COLUMNS.values())
 STOCKTON_2001 = "E01012263"  # only in the 2001 lookup: ward (2011) Parkfield and Oxbridge

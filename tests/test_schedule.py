@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 from croniter import croniter
 
-from csp import cli, config, schedule
+from csp import cli, config
 from csp.errors import CspError, ParameterError, PlanError
-from csp.schedule import Schedule
+from csp.run import schedule
+from csp.run.schedule import Schedule
 
 Captured = pytest.CaptureFixture[str]
 

@@ -1,4 +1,4 @@
-"""A police.uk read kept for every plan of the same files (`csp.shared_reads`): a second plan's
+"""A police.uk read kept for every plan of the same files (`csp.sources.shared_reads`): a second plan's
 cleaning loads it instead of reading the files, and gives what its own read would give; a changed
 file, a damaged entry or a folder that cannot be written never give a wrong or failed run."""
 
@@ -11,9 +11,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from csp import clean, config
-from csp.clean import Cleaned
-from csp.periods import FinancialYear
+from csp import config
+from csp.domain.periods import FinancialYear
+from csp.engine import clean
+from csp.engine.clean import Cleaned
 from csp.plan import load_plan
 from csp.sources import police_uk
 

@@ -1,4 +1,4 @@
-"""Checks csp.significance against independent calculations, not the same scipy calls."""
+"""Checks csp.stats.significance against independent calculations, not the same scipy calls."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from csp.significance import (
+from csp.stats.significance import (
     Significance,
     count_p_value,
     judge_count,
@@ -211,7 +211,7 @@ def test_significance_is_frozen() -> None:
         result.label = "better"  # type: ignore[misc]
 
 
-# csp.significance is written on scipy.special (scipy.stats costs a second to import in every
+# csp.stats.significance is written on scipy.special (scipy.stats costs a second to import in every
 # run); these check it gives scipy.stats' answers across the range a dashboard meets.
 GRID_COUNTS = [0, 1, 2, 5, 9, 33, 100, 241, 470, 3676, 100_000]
 

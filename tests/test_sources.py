@@ -12,12 +12,14 @@ import pandas as pd
 import pytest
 from shared_data import shared_path
 
-from csp import clean, columns, config
+from csp import config
+from csp.domain.periods import FinancialYear
+from csp.domain.quality import FACT_COLUMNS, FACTS, Fact, Facts
+from csp.engine import clean
 from csp.errors import ExtractError
-from csp.extracts import ROW, ExtractFile, display_path
-from csp.periods import FinancialYear
+from csp.inputs import columns
+from csp.inputs.extracts import ROW, ExtractFile, display_path
 from csp.plan import Plan, load_plan
-from csp.quality import FACT_COLUMNS, FACTS, Fact, Facts
 from csp.registry import UnknownName
 from csp.sources import SOURCES, Source
 from csp.sources.police_uk import COLUMNS, DERIVED, NO_LOCATION
@@ -98,7 +100,7 @@ def test_police_uk_columns_are_fixed_and_its_files_monthly() -> None:
 
 
 def test_every_fact_code_is_recorded_somewhere_and_an_unknown_one_is_refused() -> None:
-    """Facts are recorded by code and worded from the one table in csp.quality: no wording for a
+    """Facts are recorded by code and worded from the one table in csp.domain.quality: no wording for a
     code nothing records, and no code without wording."""
     engine = [p for p in (config.PROJECT_ROOT / "csp").rglob("*.py") if p.name != "quality.py"]
     source = "\n".join(p.read_text(encoding="utf-8") for p in engine)

@@ -1,4 +1,4 @@
-"""Checks csp.spc against the published plot-the-dots test vectors and hand-worked XmR cases."""
+"""Checks csp.stats.spc against the published plot-the-dots test vectors and hand-worked XmR cases."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from shared_data import SHARED_ROOT, shared_path
 
-from csp.spc import (
+from csp.stats.spc import (
     COLUMNS,
     NEAR_LIMIT_MULTIPLIER,
     OUTLIER_SCREEN_MULTIPLIER,

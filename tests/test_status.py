@@ -1,4 +1,4 @@
-"""Unit tests for csp.status: each measure judged on the year to date, on small hand-made values.
+"""Unit tests for csp.engine.status: each measure judged on the year to date, on small hand-made values.
 
 A measure-values frame is built month by month for the baseline year and this year (None: a month no
 extract covers), so each test states the figures a status is decided on.
@@ -12,12 +12,12 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from csp import status
+from csp.domain.periods import FinancialYear
+from csp.domain.records import Condition
+from csp.engine import status
+from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK
 from csp.kinds import KINDS
-from csp.periods import FinancialYear
 from csp.plan import Measure, MetricSpec, Plan, TargetSpec, load_plan
-from csp.records import Condition
-from csp.status import NO_DATA, OFF_TRACK, ON_TRACK
 
 YEAR = FinancialYear.parse("2011-12")
 BASELINE = FinancialYear.parse("2010-11")

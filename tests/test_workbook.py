@@ -1,4 +1,4 @@
-"""Unit tests for csp.workbook: statuses.xlsx is read by board members in Excel, so it is checked as
+"""Unit tests for csp.report.workbook: statuses.xlsx is read by board members in Excel, so it is checked as
 they would see it: headings that stay put and stand out, columns wide enough to read, statuses in
 words as well as colour, blanks where there is no figure, and figures Excel can add up."""
 
@@ -13,10 +13,10 @@ from openpyxl.cell import Cell
 from openpyxl.worksheet.worksheet import Worksheet
 from plan_lookup import measure_of
 
-from csp import workbook
-from csp.periods import FinancialYear
+from csp.domain.periods import FinancialYear
+from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult, results_table
 from csp.plan import Plan, load_plan
-from csp.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult, results_table
+from csp.report import workbook
 
 YEAR = FinancialYear.parse("2011-12")
 TITLE = "Safer Stockton Partnership: Community Safety Plan dashboard 2011/12 Q2"

@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from csp import significance
-from csp.records import MONTH
+from csp.domain.records import MONTH
+from csp.stats import significance
 
 
 class KindOptions(BaseModel):
@@ -41,7 +41,7 @@ class Comparison:
 @dataclass(frozen=True)
 class EventCounts:
     """A year to date and its baseline as counts of events, what varies by chance: what a funnel
-    plot compares across partnerships (csp.peers). A rate says the residents it is per."""
+    plot compares across partnerships (csp.report.peers). A rate says the residents it is per."""
 
     actual: float
     baseline: float

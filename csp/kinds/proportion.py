@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from csp import significance
+from csp.domain.records import Condition, condition_mask, filter_rows
 from csp.kinds.base import (
     Comparison,
     Judged,
@@ -21,7 +21,7 @@ from csp.kinds.base import (
     count_by_month,
     count_codes,
 )
-from csp.records import Condition, condition_mask, filter_rows
+from csp.stats import significance
 
 
 class ProportionOptions(KindOptions):

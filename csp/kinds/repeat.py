@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from csp.domain.records import DATE, MONTH, ROW, SOURCE
 from csp.kinds.base import KindOptions, count_months
 from csp.kinds.count import Count
-from csp.records import DATE, MONTH, ROW, SOURCE
 
 
 class RepeatOptions(KindOptions):

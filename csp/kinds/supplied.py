@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
+from csp.domain.records import DATE, MONTH, ROW
 from csp.kinds.base import KindOptions, MeasureKind
-from csp.records import DATE, MONTH, ROW
 
 
 class SuppliedOptions(KindOptions):

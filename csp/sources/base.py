@@ -11,20 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from csp.extracts import ExtractFile, Unavailable
-from csp.periods import PlanYear
-from csp.quality import Facts
+from csp.domain.periods import PlanYear
+from csp.domain.quality import Facts
+from csp.domain.specs import Area, ExtractSpec
+from csp.inputs.extracts import ExtractFile, Unavailable
 from csp.registry import Registry
 
-if TYPE_CHECKING:
-    from csp.plan import ExtractSpec, Plan
-
-RECORD_COLUMNS = ("_row", "_date", "_month", "_source", "_file")
 DEFAULT_SOURCE = "partner"  # an extract that names no source is a partner's own file
 
 
@@ -38,7 +35,7 @@ class Source(ABC):
     # Published open data: its values (streets, LSOA names) may be shown in reports as they are.
     public_values: ClassVar[bool] = False
     # Its reading depends on the files alone, never on the plan, and its values are public: one
-    # read serves every plan of the same files, kept on disk for them (`csp.shared_reads`).
+    # read serves every plan of the same files, kept on disk for them (`csp.sources.shared_reads`).
     shared_reads: ClassVar[bool] = False
 
     @abstractmethod
@@ -74,7 +71,7 @@ class Source(ABC):
         raw: pd.DataFrame,
         files: list[ExtractFile],
         spec: ExtractSpec,
-        plan: Plan,
+        plan: Area,
         facts: Facts,
     ) -> pd.DataFrame:
         """The rows of `files` (stacked, `_file` naming each row's file) as the record table.

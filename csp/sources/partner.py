@@ -3,7 +3,7 @@
 Files are laid out per quarter, `<raw>/<year>/Q<n>/<file>`, or per year, `<raw>/<year>/<file>`
 (`options: {layout: annual}`). Reading keeps every cell as the partner sent it (as text, Excel dates as
 dates) with the row each came from, numbered as a spreadsheet shows it, so cleaning can name the row
-of any problem. CSVs are read by `csp.csvfile` (encodings, ragged rows); a workbook cell that reads as
+of any problem. CSVs are read by `csp.inputs.csvfile` (encodings, ragged rows); a workbook cell that reads as
 empty because it holds a formula never calculated, or an Excel error, is refused for what it is.
 """
 
@@ -15,7 +15,7 @@ import re
 import zipfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from xml.etree import ElementTree
 
 import numpy as np
@@ -24,15 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from csp import columns, csvfile
+from csp.domain.periods import PlanYear
+from csp.domain.quality import ALL_FILES, Facts, mask
+from csp.domain.specs import Area, ExtractSpec
 from csp.errors import ExtractError
-from csp.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
-from csp.periods import PlanYear
-from csp.quality import ALL_FILES, Facts, mask
+from csp.inputs import columns, csvfile
+from csp.inputs.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
 from csp.sources.base import SOURCES, Source
-
-if TYPE_CHECKING:
-    from csp.plan import ExtractSpec, Plan
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 # Cells of a sheet's XML that read as empty though they are not: a formula (with its text, none for a
@@ -110,7 +108,7 @@ class PartnerSource(Source):
         raw: pd.DataFrame,
         files: list[ExtractFile],
         spec: ExtractSpec,
-        plan: Plan,
+        plan: Area,
         facts: Facts,
     ) -> pd.DataFrame:
         return columns.clean_extract(raw, spec, files, columns.ward_lookup(plan.wards), facts)

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Container, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -23,16 +23,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from csp import csvfile
-from csp.columns import FILE, FILE_NO, Batch
+from csp.domain.periods import PlanYear
+from csp.domain.quality import Facts
+from csp.domain.specs import Area, ExtractSpec
 from csp.errors import ExtractError
-from csp.extracts import ExtractFile, Unavailable, refuse_copies
-from csp.periods import PlanYear
-from csp.quality import Facts
+from csp.inputs import csvfile
+from csp.inputs.columns import FILE, FILE_NO, Batch
+from csp.inputs.extracts import ExtractFile, Unavailable, refuse_copies
 from csp.sources.base import SOURCES, Source
-
-if TYPE_CHECKING:
-    from csp.plan import ExtractSpec, Plan
 
 # Our column name -> the police.uk header.
 COLUMNS = {
@@ -175,7 +173,7 @@ class PoliceUkSource(Source):
         raw: pd.DataFrame,
         files: list[ExtractFile],
         spec: ExtractSpec,
-        plan: Plan,
+        plan: Area,
         facts: Facts,
     ) -> pd.DataFrame:
         """Keep the plan's area: rows with no location or in another area's LSOA are counted, not kept."""
@@ -220,7 +218,7 @@ def read_months(
 
 def read_arrow(path: Path) -> tuple[pa.Table, tuple[tuple[str, str], ...]]:
     """One file as an Arrow table of our columns (a missing optional column is all blank), and the
-    facts reading found (read as Windows-1252); a ragged row is refused (`csp.csvfile`)."""
+    facts reading found (read as Windows-1252); a ragged row is refused (`csp.inputs.csvfile`)."""
     text = csvfile.load(path)
     header = text.header
     if not header:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from csp import extracts
-from csp.clean import Cleaned, clean_all
-from csp.runs import QuarterRun
+from csp.engine.clean import Cleaned, clean_all
+from csp.inputs import extracts
+from csp.plan.quarter import QuarterRun
 
 
 def run(quarter_run: QuarterRun) -> Cleaned:

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from csp import comments, extracts, metrics, status
-from csp.completeness import Doubts
-from csp.runs import QuarterRun
+from csp.engine import comments, metrics, status
+from csp.engine.completeness import Doubts
+from csp.inputs import extracts
+from csp.plan.quarter import QuarterRun
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from csp.report import Dashboard
-from csp.runs import QuarterRun
+from csp.plan.quarter import QuarterRun
+from csp.report.dashboard import Dashboard
 
 
 def run(quarter_run: QuarterRun) -> list[str]:
