@@ -53,9 +53,10 @@ browser: ## install Debian's chromium for the browser tests, if it is missing (r
 test: $(INSTALLED) browser ## run the tests (browser tests included)
 	$(BIN)/pytest
 
-lint: $(INSTALLED) ## check style with ruff (code and notebooks)
+lint: $(INSTALLED) ## check style with ruff (code and notebooks) and the layers with import-linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: $(INSTALLED) ## format code and notebooks with ruff
 	$(BIN)/ruff check --fix .

@@ -23,9 +23,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from csp import config
-from csp.engine import metrics
 from csp.plan.quarter import QuarterRun
-from csp.report import charts
+from csp.report import charts, panels
 from csp.report.dashboard import Dashboard
 from csp.steps import clean, measure, render
 
@@ -84,7 +83,7 @@ def all_charts(run: QuarterRun) -> list[str]:
     """Every figure of the quarter's dashboard, drawn and encoded as the render step does (the
     issue's "all of a quarter's figures"), from the measure step's files."""
     dashboard = Dashboard.from_run(run)
-    figures = metrics.main_figures(dashboard.values, run.plan)
+    figures = charts.main_figures(dashboard.values, run.plan)
     uris = []
     for theme in run.plan.themes:
         figure, _ = charts.theme_chart(
@@ -97,7 +96,7 @@ def all_charts(run: QuarterRun) -> list[str]:
             run.quarter,
             figures=figures,
         )
-        uris.append(charts.png_data_uri(figure))
+        uris.append(panels.png_data_uri(figure))
     return uris
 
 

@@ -1,9 +1,13 @@
-"""The shape ARCHITECTURE.md promises: no import circles, no function-local imports, short
-functions, and no kind or source name compared outside its registry."""
+"""The shape docs/architecture.md promises: the layers of pyproject.toml hold (import-linter), few
+modules loose, short modules and functions, no function-local imports, and no kind or source name
+compared outside its registry."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +17,8 @@ from csp.kinds import KINDS
 
 PACKAGE = Path(__file__).resolve().parents[1] / "csp"
 MAX_FUNCTION_LINES = 60
+MAX_MODULE_LINES = 500
+MAX_CLI_LINES = 250  # argument parsing and dispatch; each command's work is in its wing
 
 
 def modules() -> dict[str, ast.Module]:
@@ -24,57 +30,52 @@ def modules() -> dict[str, ast.Module]:
     return found
 
 
-def is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def test_the_layers_declared_in_pyproject_hold() -> None:
+    """import-linter checks the contracts of pyproject.toml: the layers from the command line down,
+    no import circle among wings or modules (type-only imports included), the shared leaves and the
+    statistics importing no wing, csp init reading no plan, the light answers no heavy library."""
+    if not LINT_IMPORTS.exists():
+        pytest.fail("lint-imports is not installed: `make install` installs it")
+    done = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
+        cwd=PACKAGE.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 broken" in done.stdout
 
 
-def runtime_imports(tree: ast.Module, known: set[str]) -> set[str]:
-    """The csp modules a module imports when it is imported (type-checking imports aside)."""
-    imported: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.If) and is_type_checking(node):
-            continue
-        for inner in ast.walk(node):
-            if isinstance(inner, ast.Import):
-                imported |= {a.name for a in inner.names if a.name in known}
-            elif isinstance(inner, ast.ImportFrom) and inner.module and inner.level == 0:
-                for alias in inner.names:
-                    candidate = f"{inner.module}.{alias.name}"
-                    imported.add(candidate if candidate in known else inner.module)
-    return {name for name in imported if name in known}
+def test_every_wing_is_in_the_layers() -> None:
+    """A new wing is given its place: every subpackage of csp/ is one of the layers' modules."""
+    settings = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = settings["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    declared = {name.strip() for line in layers for name in line.split("|")}
+    wings = {f"csp.{path.parent.name}" for path in PACKAGE.glob("*/__init__.py")}
+    assert wings <= declared
 
 
-def cycle(graph: dict[str, set[str]]) -> list[str] | None:
-    """One import circle, if there is any."""
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> list[str] | None:
-        state[node] = 1
-        stack.append(node)
-        for target in sorted(graph.get(node, ())):
-            if state.get(target) == 1:
-                return [*stack[stack.index(target) :], target]
-            if target not in state and (found := visit(target)):
-                return found
-        stack.pop()
-        state[node] = 2
-        return None
-
-    for node in sorted(graph):
-        if node not in state and (found := visit(node)):
-            return found
-    return None
+def test_few_modules_stay_loose() -> None:
+    """The folder tree is the architecture: what stays loose in csp/ is the command line and the
+    few leaves every wing shares."""
+    loose = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert len(loose) <= 12, sorted(loose)
+    assert len(list(PACKAGE.glob("*/__init__.py"))) >= 5
 
 
-def test_no_import_circle_among_csp_modules() -> None:
-    trees = modules()
-    known = set(trees)
-    graph = {name: runtime_imports(tree, known) - {name} for name, tree in trees.items()}
-    assert cycle(graph) is None
+def test_no_module_over_five_hundred_lines() -> None:
+    long = {
+        str(path.relative_to(PACKAGE.parent)): lines
+        for path in PACKAGE.rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
+    assert len((PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines()) <= MAX_CLI_LINES
 
 
 def functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -83,9 +84,10 @@ def functions(tree: ast.Module) -> Iterator[ast.FunctionDef | ast.AsyncFunctionD
             yield node
 
 
-# The command line checks its arguments before it imports the pipeline, so that a typo is answered
-# at once: the only deferred imports, and not there to dodge a circle.
-DEFERRED_IMPORTS = {"csp.cli"}
+# The command line, and the commands of the wings it hands them to, check their arguments before they
+# import the pipeline, so that a typo is answered at once: the only deferred imports, and not there to
+# dodge a circle.
+DEFERRED_IMPORTS = {"csp.cli", "csp.run.command", "csp.many.plans", "csp.init.command"}
 
 
 def test_no_function_local_import_of_csp() -> None:

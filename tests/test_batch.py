@@ -29,6 +29,7 @@ from shared_data import cleveland_partnerships, shared_path
 from csp import cli, config
 from csp.errors import CspError
 from csp.many import batch, cluster
+from csp.many import plans as many_plans
 from csp.many.batch import BatchRequest, PlanOutcome, Tally
 from csp.plan.quarter import QuarterRun
 from csp.report import workbook
@@ -164,7 +165,7 @@ def test_a_rerun_with_nothing_to_do_starts_no_cluster(
 
         return refuse
 
-    monkeypatch.setattr(cli, "on_dask", no_cluster)
+    monkeypatch.setattr(many_plans, "on_dask", no_cluster)
     pattern = str(cleveland.root / "plans" / "cleveland-*")
     code, printed = run_command(
         pattern, "--jobs", "2", "--raw-dir", str(cleveland.raw), roots=cleveland.root / "many"
@@ -376,7 +377,7 @@ def test_latest_for_many_plans_runs_each_plan_on_its_own_latest_quarter(
         batches.append(([Path(p).stem for p in plans], year, quarter))
         return [PlanOutcome(Path(p).stem, year, quarter, "up_to_date", 0.1) for p in plans]
 
-    monkeypatch.setattr(cli, "run_batch", run_batch)
+    monkeypatch.setattr(many_plans, "run_batch", run_batch)
     monkeypatch.setattr(config, "REPORTS_DIR", tmp_path / "reports")
     plans = [*map(str, cleveland.plans), str(future)]
     args = ["run", "--plan", str(tmp_path.parent / "*" / "cleveland-*.yml"), "--latest"]

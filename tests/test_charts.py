@@ -19,7 +19,7 @@ from PIL import Image
 from csp.domain.periods import FinancialYear
 from csp.engine.metrics import VALUE_COLUMNS
 from csp.plan import Plan, Theme, load_plan
-from csp.report import charts
+from csp.report import charts, panels
 
 YEAR = FinancialYear.parse("2011-12")
 
@@ -97,7 +97,7 @@ def draw(plan: Plan, theme_name: str, values: pd.DataFrame) -> tuple[Figure, str
     )
 
 
-def panel(figure: charts.PanelFigure, measure_id: str) -> charts.Panel:
+def panel(figure: panels.PanelFigure, measure_id: str) -> panels.Panel:
     """The small multiple whose title starts with the measure number."""
     for ax in figure.panels:
         if ax.get_title().startswith(f"{measure_id} "):
@@ -105,7 +105,7 @@ def panel(figure: charts.PanelFigure, measure_id: str) -> charts.Panel:
     raise AssertionError(f"no panel for {measure_id}")
 
 
-def plotted(ax: charts.Panel, marker: str) -> np.ndarray:
+def plotted(ax: panels.Panel, marker: str) -> np.ndarray:
     """The y values of the line drawn with `marker` (circles this year, squares the baseline
     year, so no reading depends on colour), in the order drawn, gaps left out."""
     (line,) = [line for line in ax.lines if line.get_marker() == marker]
@@ -178,7 +178,7 @@ def test_theme_chart_with_no_values_still_draws(plan: Plan) -> None:
 
 def test_png_data_uri_is_an_embeddable_png(plan: Plan, drugs_values: pd.DataFrame) -> None:
     figure, _ = draw(plan, "Drugs", drugs_values)
-    uri = charts.png_data_uri(figure)
+    uri = panels.png_data_uri(figure)
     prefix = "data:image/png;base64,"
     assert uri.startswith(prefix)
     data = base64.b64decode(uri.removeprefix(prefix), validate=True)
@@ -194,7 +194,7 @@ def test_png_is_in_256_colours_with_the_chart_colours_exact(
     """A palette PNG (a quarter of the size), whose background is the page's white and whose
     this-year line is the palette's near black, not an octree bucket's average."""
     figure, _ = draw(plan, "Drugs", drugs_values)
-    uri = charts.png_data_uri(figure)
+    uri = panels.png_data_uri(figure)
     image = Image.open(io.BytesIO(base64.b64decode(uri.removeprefix("data:image/png;base64,"))))
     assert image.mode == "P"
     colours = {colour for _, colour in image.convert("RGB").getcolors(maxcolors=256) or []}

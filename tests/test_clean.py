@@ -21,7 +21,7 @@ from csp.domain.periods import FinancialYear
 from csp.domain.quality import FACT_COLUMNS, FACTS, Facts
 from csp.engine import clean
 from csp.errors import ExtractError
-from csp.inputs import columns, extracts
+from csp.inputs import cells, columns, extracts
 from csp.inputs.extracts import ROW, ExtractFile
 from csp.plan import ExtractSpec, Plan, load_plan
 from csp.sources import partner
@@ -36,7 +36,7 @@ def plan() -> Plan:
 
 @pytest.fixture(scope="module")
 def wards(plan: Plan) -> dict[str, str]:
-    return columns.ward_lookup(plan.wards)
+    return cells.ward_lookup(plan.wards)
 
 
 def raw_frame(spec: ExtractSpec, rows: list[dict[str, object]], lines: list[int] | None = None):
@@ -82,12 +82,12 @@ def notice(ref: str, date: str = "05/04/2011", ward: str = "Hardwick", location:
 def test_ward_spellings_match_the_plan_ward(
     wards: dict[str, str], spelling: str, ward: str
 ) -> None:
-    assert wards.get(columns.ward_key(spelling)) == ward
+    assert wards.get(cells.ward_key(spelling)) == ward
 
 
 @pytest.mark.parametrize("name", ["Not Known", "Stockton", "Mandale", "Town Centre", ""])
 def test_other_names_match_no_ward(wards: dict[str, str], name: str) -> None:
-    assert columns.ward_key(name) not in wards
+    assert cells.ward_key(name) not in wards
 
 
 # clean_extract: tidying ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from calendar_plan import CALENDAR_PLAN, NoKernel, write_calendar_plan
 
 import csp
 from csp import cli, config
-from csp.run import kernel, pipeline
+from csp.run import command, kernel, pipeline
 from csp.store import manifest
 
 Captured = pytest.CaptureFixture[str]
@@ -249,8 +249,10 @@ def test_run_latest_remembers_its_choice_until_a_file_plan_or_code_changes(
     raw = calendar_plan.parent / "raw"
     argv = ["run", "--plan", str(calendar_plan), "--latest", "--raw-dir", str(raw)]
     chosen: list[tuple[str, int, str]] = []
-    choose = cli.choose_latest
-    monkeypatch.setattr(cli, "choose_latest", lambda *a: chosen.append(choose(*a)) or chosen[-1])
+    choose = command.choose_latest
+    monkeypatch.setattr(
+        command, "choose_latest", lambda *a: chosen.append(choose(*a)) or chosen[-1]
+    )
     for _ in range(2):
         assert cli.main(argv) == 0
     assert len(chosen) == 1
@@ -273,9 +275,9 @@ def test_run_latest_answers_an_unchanged_quarter_without_loading_the_plan(
     pydantic until something it was chosen from changes."""
     raw = calendar_plan.parent / "raw"
     code = (
-        "import sys; from pathlib import Path; from csp import cli, config; "
+        "import sys; from pathlib import Path; from csp import config; from csp.run import command; "
         f"config.PROCESSED_DIR = Path({str(tmp_path / 'processed')!r}); "
-        f"print(cli.latest_for({str(calendar_plan)!r}, {str(raw)!r})); "
+        f"print(command.latest_for({str(calendar_plan)!r}, {str(raw)!r})); "
         "print(sorted(m for m in ('pandas', 'pydantic') if m in sys.modules))"
     )
     for loaded in (["pandas", "pydantic"], []):

@@ -12,8 +12,10 @@ import pytest
 from plan_lookup import measure_of
 
 from csp.domain import figures as vocabulary
+from csp.domain.statuses import NO_DATA, OFF_TRACK, ON_TRACK
 from csp.engine import comments
-from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult
+from csp.engine.results import QuarterResult
+from csp.kinds import Comparison
 from csp.plan import Measure, Plan, load_plan
 
 INVENTORY_COLUMNS = ["source", "year", "quarter", "status", "note"]

@@ -19,7 +19,7 @@ from scipy.stats import binom
 from csp import cli, config
 from csp.errors import PeersError, PlanError
 from csp.plan.quarter import QuarterRun
-from csp.report import index, peers, workbook
+from csp.report import index, peer_figures, peers, workbook
 from csp.stats import funnel
 from csp.steps import clean as clean_step
 from csp.steps import measure as measure_step
@@ -277,7 +277,7 @@ def test_figures_that_are_no_counts_are_not_compared(synthetic: SimpleNamespace)
     table = read_peers(page)
     for mid, reason in (
         ("C3", "a proportion is not a count of events"),
-        ("C5", peers.ANNUAL_BASELINE),
+        ("C5", peer_figures.ANNUAL_BASELINE),
     ):
         rows = table[table["measure_id"] == mid]
         assert set(rows["flag"]) == {"not compared"}
@@ -286,7 +286,7 @@ def test_figures_that_are_no_counts_are_not_compared(synthetic: SimpleNamespace)
     html = page.read_text(encoding="utf-8")
     assert "C3 Burglary as a share of crime: a proportion is not a count of events" in html
     assert "C5 Reduce robbery: fewer than two partnerships have counts to compare" in html
-    assert f"<li>West: {peers.ANNUAL_BASELINE}</li>" in html
+    assert f"<li>West: {peer_figures.ANNUAL_BASELINE}</li>" in html
 
 
 def test_a_partnership_with_none_in_its_baseline_is_placed_but_not_drawn(

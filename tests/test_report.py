@@ -21,9 +21,12 @@ from plan_lookup import measure_of
 
 from csp.domain.periods import FinancialYear
 from csp.domain.quality import FACT_COLUMNS
+from csp.domain.statuses import NO_DATA, ON_TRACK
 from csp.engine.metrics import VALUE_COLUMNS
-from csp.engine.status import NO_DATA, ON_TRACK, Comparison, QuarterResult, results_table
+from csp.engine.results import QuarterResult
+from csp.engine.tables import results_table
 from csp.inputs import extracts
+from csp.kinds import Comparison
 from csp.plan import Theme
 from csp.plan.quarter import QuarterRun
 from csp.report import dashboard as report

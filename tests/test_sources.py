@@ -17,7 +17,7 @@ from csp.domain.periods import FinancialYear
 from csp.domain.quality import FACT_COLUMNS, FACTS, Fact, Facts
 from csp.engine import clean
 from csp.errors import ExtractError
-from csp.inputs import columns
+from csp.inputs import cells, columns
 from csp.inputs.extracts import ROW, ExtractFile, display_path
 from csp.plan import Plan, load_plan
 from csp.registry import UnknownName
@@ -172,7 +172,7 @@ def test_facts_are_counted_file_by_file_in_file_order(stockton: Plan, tmp_path: 
         ignore_index=True,
     )
     facts = Facts()
-    wards = columns.ward_lookup(stockton.wards)
+    wards = cells.ward_lookup(stockton.wards)
     table = columns.clean_extract(raw, stockton.extracts["section27"], [q1, q2], wards, facts)
     assert table["notice_ref"].tolist() == ["S1", "S2", "S3"]
     assert table["ward"].tolist() == ["Hardwick", "Hardwick", "Yarm"]
@@ -195,7 +195,7 @@ def test_an_error_names_the_file_the_row_came_from(stockton: Plan, tmp_path: Pat
         ],
         ignore_index=True,
     )
-    wards = columns.ward_lookup(stockton.wards)
+    wards = cells.ward_lookup(stockton.wards)
     with pytest.raises(ExtractError) as caught:
         columns.clean_extract(raw, stockton.extracts["section27"], [q1, q2], wards, Facts())
     error = caught.value
@@ -205,7 +205,7 @@ def test_an_error_names_the_file_the_row_came_from(stockton: Plan, tmp_path: Pat
 
 def test_non_breaking_and_other_unicode_spaces_are_trimmed_like_python_split() -> None:
     values = pd.Series(["\u00a0Hardwick\u2003 Ward\t", "Yarm"], dtype=object)
-    assert columns.tidy_spaces(values).tolist() == [" ".join(v.split()) for v in values]
+    assert cells.tidy_spaces(values).tolist() == [" ".join(v.split()) for v in values]
 
 
 # --- counts a plain reader agrees with -------------------------------------------------------------

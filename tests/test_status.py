@@ -14,8 +14,8 @@ import pytest
 
 from csp.domain.periods import FinancialYear
 from csp.domain.records import Condition
-from csp.engine import status
-from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK
+from csp.domain.statuses import AMBER, NO_DATA, OFF_TRACK, ON_TRACK
+from csp.engine import results, status, tables
 from csp.kinds import KINDS
 from csp.plan import Measure, MetricSpec, Plan, TargetSpec, load_plan
 
@@ -108,8 +108,8 @@ def judge(
     frame: pd.DataFrame,
     quarter: int,
     inventory: pd.DataFrame = EMPTY_INVENTORY,
-) -> status.QuarterResult:
-    return status.judge_measure(plan, m, status.series_of(frame), inventory, YEAR, quarter)
+) -> results.QuarterResult:
+    return status.judge_measure(plan, m, results.series_of(frame), inventory, YEAR, quarter)
 
 
 # the small rules -----------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def test_context_and_breakdown_comparisons(plan: Plan) -> None:
 def test_results_table_one_row_per_result(plan: Plan) -> None:
     judged = judge(plan, measure(), values([10] * 12, [10, 10, 10, 10, 9]), 2)
     missing = judge(plan, measure(), values([10] * 12, []), 1)
-    table = status.results_table([judged, missing], plan, YEAR)
+    table = tables.results_table([judged, missing], plan, YEAR)
     assert len(table) == 2
     assert set(table.columns) >= {
         "plan",
@@ -484,7 +484,7 @@ def test_breakdown_table(plan: Plan) -> None:
         ignore_index=True,
     )
     results = [judge(plan, measure(), frame, 1)]
-    table = status.breakdown_table(results)
+    table = tables.breakdown_table(results)
     assert table.to_dict("records") == [
         {
             "measure_id": "9.9",
@@ -503,7 +503,7 @@ def test_breakdown_table(plan: Plan) -> None:
             "change": 3,
         },
     ]
-    empty = status.breakdown_table([judge(plan, measure(), values([10] * 12, []), 1)])
+    empty = tables.breakdown_table([judge(plan, measure(), values([10] * 12, []), 1)])
     assert empty.empty and list(empty.columns) == list(table.columns)
 
 
@@ -559,7 +559,7 @@ def test_amber_band_is_off_unless_the_plan_sets_it(plan: Plan) -> None:
     frame = values([10] * 12, [10, 10, 11])  # 31 against 30: 3.3% over the target
     assert judge(plan, m, frame, 1).status == OFF_TRACK
     banded = replace(plan, amber_band=0.05)
-    assert judge(banded, m, frame, 1).status == status.AMBER
+    assert judge(banded, m, frame, 1).status == AMBER
     assert judge(banded, m, values([10] * 12, [10, 12, 12]), 1).status == OFF_TRACK
     assert judge(banded, m, values([10] * 12, [9, 10, 10]), 1).status == ON_TRACK
 

@@ -14,7 +14,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from plan_lookup import measure_of
 
 from csp.domain.periods import FinancialYear
-from csp.engine.status import NO_DATA, OFF_TRACK, ON_TRACK, Comparison, QuarterResult, results_table
+from csp.domain.statuses import NO_DATA, OFF_TRACK, ON_TRACK
+from csp.engine.results import QuarterResult
+from csp.engine.tables import results_table
+from csp.kinds import Comparison
 from csp.plan import Plan, load_plan
 from csp.report import workbook
 

@@ -24,7 +24,7 @@ from csp.domain.figures import (
 from csp.domain.periods import month_span
 
 if TYPE_CHECKING:
-    from csp.engine.status import QuarterResult
+    from csp.engine.results import QuarterResult
     from csp.kinds import Comparison
 
 MOVED_MOST = 3  # how many items `breakdown.moved_most` names

@@ -371,21 +371,3 @@ def _label(template: str, records: pd.DataFrame, key: dict[str, str]) -> str:
                 first = records[name].iloc[0]
                 values[name] = "" if pd.isna(first) else str(first)
     return template.format(**values)
-
-
-def main_figures(values: pd.DataFrame, plan: Plan) -> dict[tuple[str, str], pd.Series]:
-    """Each measure's monthly figure for each year, by month, as its kind shows it (percentages,
-    rates): {(measure_id, year): figures}. One pass over the values table."""
-    measures = {m.id: m for m in plan.measures}
-    main = values[values["series"] == "main"]
-    figures = {}
-    for (measure_id, year), rows in main.groupby(["measure_id", "year"], sort=False):
-        metric = measures[measure_id].metric
-        rows = rows.sort_values("month")
-        figure = metric.kind.figure(
-            rows["value"].to_numpy(dtype=float),
-            rows["denominator"].to_numpy(dtype=float),
-            metric.options,
-        )
-        figures[(measure_id, str(year))] = pd.Series(figure, index=rows["month"].to_numpy())
-    return figures

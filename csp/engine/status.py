@@ -9,7 +9,6 @@ What depends on the kind of figure is asked of the measure's kind.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,130 +16,23 @@ import numpy as np
 import pandas as pd
 
 from csp.domain.periods import PlanYear, month_abbr, month_name
+from csp.domain.statuses import AMBER, NO_DATA, OFF_TRACK, ON_TRACK
 from csp.engine.completeness import Doubts
-from csp.kinds import Comparison, MeasureKind, Span
+from csp.engine.results import ControlChart, MonthArrays, QuarterResult, series_of
+from csp.kinds import Comparison, MeasureKind
 from csp.kinds.base import Judged
 from csp.plan import Measure, Plan
 from csp.stats import spc
 
-ON_TRACK, OFF_TRACK, NO_DATA, AMBER = "on_track", "off_track", "no_data", "amber"
-STATUS_LABELS = {
-    ON_TRACK: "On track",
-    AMBER: "Near target",
-    OFF_TRACK: "Off track",
-    NO_DATA: "No data",
-}
 _TOLERANCE = 1e-9
 PROJECTION_LEVEL = 0.90
 MIN_CONTROL_POINTS = 8  # fewer monthly points than this make no useful control chart
-CHART_COLUMNS = ["measure_id", "month", "value", "mean", "lpl", "upl", "target", "point_type"]
 SPC_WORDS = {
     "special_cause_improvement": "improving beyond normal variation",
     "special_cause_concern": "worsening beyond normal variation",
     "special_cause_neutral_high": "higher than normal variation",
     "special_cause_neutral_low": "lower than normal variation",
 }
-
-
-@dataclass
-class QuarterResult:
-    """Everything decided about one measure in one quarter; comments and the report read this."""
-
-    measure: Measure
-    quarter: int
-    status: str
-    reason: str = ""
-    year: str = ""
-    baseline_year: str = ""
-    months: tuple[str, ...] = ()
-    data_to: str | None = None
-    ytd: Comparison | None = None
-    target: float | None = None
-    annual_baseline: float | None = None
-    projection: float | None = None
-    elapsed_share: float | None = None
-    quarter_only: Comparison | None = None
-    context: dict[str, Comparison | None] = field(default_factory=dict)
-    breakdown: list[tuple[str, Comparison]] = field(default_factory=list)
-    rest: dict[str, int] = field(default_factory=dict)
-    p_value: float | None = None
-    significance: str = ""
-    projection_low: float | None = None
-    projection_high: float | None = None
-    variation: str = ""
-    assurance: str = ""
-    spc_summary: str = ""
-    control: ControlChart | None = None
-
-    @property
-    def has_data(self) -> bool:
-        return self.status != NO_DATA
-
-    @property
-    def chart(self) -> pd.DataFrame | None:
-        """The control chart as `spc.xmr` gives it, indexed by month."""
-        return None if self.control is None else self.control.frame()
-
-
-@dataclass(frozen=True)
-class ControlChart:
-    """An XmR chart's columns (`spc.xmr_columns`) and the month of each point: judging every
-    measure in every quarter needs only arrays; a frame is made for the charts written out."""
-
-    months: list[str]
-    columns: dict[str, np.ndarray]
-
-    def frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.columns, columns=list(spc.COLUMNS), index=self.months)
-
-
-class MonthArrays:
-    """One series of a measure (main, context, a breakdown item), month by month for each year:
-    value, denominator and whether the month is covered by the extracts."""
-
-    def __init__(self) -> None:
-        self.value: dict[str, np.ndarray] = {}
-        self.denominator: dict[str, np.ndarray] = {}
-        self.covered: dict[str, np.ndarray] = {}
-
-    def covered_positions(self, year: PlanYear) -> set[int]:
-        flags = self.covered.get(str(year))
-        return set() if flags is None else {int(i) for i in np.flatnonzero(flags)}
-
-    def span(self, year: PlanYear, positions: list[int], latest: bool) -> Span:
-        empty = np.full(12, np.nan)
-        return Span(
-            values=self.value.get(str(year), empty)[positions],
-            denominators=self.denominator.get(str(year), empty)[positions],
-            latest=latest,
-        )
-
-    def total(self, year: PlanYear, positions: list[int]) -> float:
-        return self.span(year, positions, latest=False).total()
-
-
-def series_of(values: pd.DataFrame) -> dict[tuple[str, str, str], MonthArrays]:
-    """Every (measure, series, item) of the measure values table, in the table's order, each
-    year's twelve months in month order."""
-    keys = ["measure_id", "series", "item"]
-    code = values.groupby(keys, sort=False).ngroup().to_numpy()
-    order = np.lexsort((values["month"].to_numpy(), values["year"].to_numpy(), code))
-    table = values.iloc[order]
-    value = table["value"].to_numpy(dtype=float)
-    denominator = table["denominator"].to_numpy(dtype=float)
-    covered = table["covered"].astype(str).isin(["True", "true", "1"]).to_numpy()
-    labels = table[[*keys, "year"]].to_numpy()
-    starts = np.flatnonzero(
-        np.r_[True, (labels[1:] != labels[:-1]).any(axis=1)] if len(labels) else []
-    )
-    series: dict[tuple[str, str, str], MonthArrays] = {}
-    for start, end in zip(starts, [*starts[1:], len(labels)], strict=True):
-        measure_id, name, item, year = labels[start]
-        arrays = series.setdefault((measure_id, name, item), MonthArrays())
-        arrays.value[year] = value[start:end]
-        arrays.denominator[year] = denominator[start:end]
-        arrays.covered[year] = covered[start:end]
-    return series
 
 
 @dataclass
@@ -560,79 +452,3 @@ def _missing_reason(
     missing = in_quarter[in_quarter["status"] == "missing"]
     names = [f"{r.source} {r.year} {r.quarter or ''}".strip() for r in missing.itertuples()]
     return f"extract missing ({', '.join(dict.fromkeys(names)) or ', '.join(sources)})"
-
-
-def results_table(results: list[QuarterResult], plan: Plan, year: PlanYear) -> pd.DataFrame:
-    """statuses.csv without comments: one row per measure per quarter."""
-    return pd.DataFrame([_result_row(r, plan, year) for r in results])
-
-
-def _result_row(r: QuarterResult, plan: Plan, year: PlanYear) -> dict[str, object]:
-    ytd = r.ytd
-    return {
-        "plan": plan.name,
-        "year": str(year),
-        "measure_id": r.measure.id,
-        "theme": r.measure.theme,
-        "measure": r.measure.title,
-        "direction": r.measure.direction,
-        "quarter": f"Q{r.quarter}",
-        "status": r.status,
-        "actual": ytd.actual if ytd else math.nan,
-        "target": _number(r.target),
-        "baseline": ytd.baseline if ytd else math.nan,
-        "numerator": _number(ytd.numerator if ytd else None),
-        "denominator": _number(ytd.denominator if ytd else None),
-        "unit": r.measure.metric.unit,
-        "months": f"{r.months[0]} to {r.months[-1]}" if r.months else "",
-        "first_month": r.months[0] if r.months else "",
-        "last_month": r.months[-1] if r.months else "",
-        "data_to": r.data_to or "",
-        "projection": _number(r.projection),
-        "projection_low": _number(r.projection_low),
-        "projection_high": _number(r.projection_high),
-        "p_value": _number(r.p_value),
-        "significance": r.significance,
-        "variation": r.variation,
-        "assurance": r.assurance,
-        "spc_summary": r.spc_summary,
-        "reason": r.reason,
-    }
-
-
-def _number(value: float | None) -> float:
-    return math.nan if value is None else float(value)
-
-
-def breakdown_table(results: list[QuarterResult]) -> pd.DataFrame:
-    """breakdowns.csv: per measure, quarter and item (ward, street), YTD against the baseline."""
-    rows = [
-        {
-            "measure_id": r.measure.id,
-            "quarter": f"Q{r.quarter}",
-            "item": item,
-            "actual": c.actual,
-            "baseline": c.baseline,
-            "change": c.actual - c.baseline,
-        }
-        for r in results
-        for item, c in r.breakdown
-    ]
-    return pd.DataFrame(
-        rows, columns=["measure_id", "quarter", "item", "actual", "baseline", "change"]
-    )
-
-
-def chart_table(results: list[QuarterResult], quarter: int) -> pd.DataFrame:
-    """control_charts.csv: the control chart each measure was judged with in the run's quarter,
-    so the report draws it and recomputes nothing."""
-    charts = [(r.measure.id, r.control) for r in results if r.quarter == quarter and r.control]
-    if not charts:
-        return pd.DataFrame(columns=CHART_COLUMNS)
-    table = {
-        "measure_id": [m for m, chart in charts for _ in chart.months],
-        "month": [month for _, chart in charts for month in chart.months],
-    }
-    for name in CHART_COLUMNS[2:]:
-        table[name] = np.concatenate([chart.columns[name] for _, chart in charts])
-    return pd.DataFrame(table, columns=CHART_COLUMNS)

@@ -9,78 +9,48 @@ the drawing) and the key is drawn once a process. One colour-blind-safe palette 
 the same way in every chart, and line style, marker shape and icon letters carry the same meaning,
 so no reading depends on colour alone.
 
-The funnel plots of a comparison of partnerships (`csp.report.peers`) are drawn here too, in the same
-palette and PNG form.
+Each panel is a `csp.report.panels.Panel`; the funnel plots of peers are in `csp.report.funnels`.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
 import functools
-import gc
-import io
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from matplotlib.artist import Artist
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.gridspec import GridSpec
 from matplotlib.lines import Line2D
 from matplotlib.markers import TICKDOWN, TICKLEFT
 from matplotlib.patches import Circle
-from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import (
-    Bbox,
-    BboxTransformFrom,
-    BboxTransformTo,
-    TransformedBbox,
     blended_transform_factory,
     offset_copy,
 )
-from PIL import Image
 
 from csp.domain.periods import MONTH_ABBR, PlanYear, month_label
-from csp.engine import metrics
 from csp.plan import Measure, Plan, Theme
+from csp.report.panels import (
+    DPI,
+    KEY_PAD,
+    LABEL_PAD,
+    PALETTE,
+    TICK,
+    TICK_MARK,
+    Panel,
+    PanelFigure,
+    collector_paused,
+    wrap,
+)
 
-Figures = dict[tuple[str, str], pd.Series]  # metrics.main_figures: (measure, year) -> by month
+Figures = dict[tuple[str, str], pd.Series]  # main_figures: (measure, year) -> by month
 Monthly = dict[str, float]  # a measure's figures for a year by month ('2011-04'), in order
 Chart = dict[str, np.ndarray]  # a judged control chart's columns (CHART_COLUMNS), month by month
 
-PALETTE = {
-    "this_year": "#0B0C0C",  # near black, solid line, circles
-    "baseline": "#767676",  # grey, dashed line, squares
-    "limits": "#A0A0A0",
-    "target": "#009E73",  # Okabe-Ito bluish green
-    "improvement": "#0072B2",  # Okabe-Ito blue, as Making Data Count
-    "concern": "#E69F00",  # Okabe-Ito orange, as Making Data Count
-    "neutral": "#CC79A7",  # Okabe-Ito reddish purple
-    "common": "#A0A0A0",
-    "grid": "#E5E5E5",
-    "text": "#0B0C0C",
-}
 PANEL_WIDTH, PANEL_HEIGHT, LEGEND_ROW = 3.7, 2.55, 0.17  # inches
-DPI = 100
-EXACT_COLOURS = [  # as 0-255 RGB: black (axes, ticks), white, then the palette, which wins a tie
-    np.round(np.array(to_rgb(c)) * 255).astype(int) for c in ("black", "white", *PALETTE.values())
-]
-TICK, KEY_PAD = 3.5, 3.5  # points: a tick mark's length and its label's gap; the key's margin
-TITLE_PAD, LABEL_PAD, FRAME_WIDTH = 6.0, 4.0, 0.8  # points, as matplotlib's axes have them
-TICK_MARK = {  # as matplotlib draws them
-    "linestyle": "none",
-    "color": "black",
-    "markersize": TICK,
-    "markeredgewidth": 0.8,
-    "clip_on": False,
-    "zorder": 2.5,
-}
 KEY_ENTRIES = 8  # lines and points in the key (_legend_handles)
 QUARTER_TICKS = tuple(range(0, 24, 3))  # of the 24 months drawn, the first of each quarter
 NAMED_MONTHS = tuple(range(0, 24, 6))  # and those named: April and October
@@ -106,99 +76,7 @@ ASSURANCE_ICON = {
 }
 
 
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Matplotlib makes thousands of small objects a chart, and every few hundred of them would set
-    off a garbage collection, some walking all the process holds (pandas, pyarrow): a sixth of the
-    charts' time. Paused while one is built or drawn; its cycles are collected later as usual."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-class Panel:
-    """One measure's control chart, drawn straight onto the figure in its box of it.
-
-    A matplotlib Axes makes its axis machinery (ticks, locators, four spines, three titles) whether
-    or not it is used, and walks it at every draw: a third of a quarter's charting time, for a
-    panel that needs none of it, since its limits, ticks and labels are set, not fitted. Months run
-    across (one unit each, centred on 0 to `months` - 1), values up from zero to `set_ylim`'s top.
-    What is drawn is kept (`title`, `lines`, `texts`) for what reads the chart back."""
-
-    def __init__(self, figure: Figure, box: Bbox, months: int) -> None:
-        self.figure = figure
-        self.window = TransformedBbox(box, figure.transFigure)  # in pixels, for clipping
-        self.limits = Bbox([[-0.5, 0.0], [months - 0.5, 1.0]])
-        self.transAxes = BboxTransformTo(self.window)  # 0-1 across and up the panel
-        self.transData = BboxTransformFrom(self.limits) + self.transAxes
-        self.title: Text | None = None
-        self.lines: list[Line2D] = []
-        self.texts: list[Text] = []
-
-    def add(self, artist: Artist) -> None:
-        """An artist of the panel, kept inside its box unless it says otherwise (`clip_on`)."""
-        if artist.get_clip_on():
-            artist.set_clip_box(self.window)
-        self.figure.add_artist(artist)
-
-    def line(self, x: object, y: object, **style: object) -> Line2D:
-        line = Line2D(x, y, **{"transform": self.transData, **style})
-        self.add(line)
-        self.lines.append(line)
-        return line
-
-    def text(self, x: float, y: float, text: str, **style: object) -> Text:
-        shown = self.figure.text(x, y, text, **{"transform": self.transData, **style})
-        self.texts.append(shown)
-        return shown
-
-    def set_title(self, text: str, **style: object) -> None:
-        """Above the panel's top left corner, as an Axes' left title."""
-        above = offset_copy(self.transAxes, self.figure, y=TITLE_PAD, units="points")
-        style = {"va": "baseline", "ha": "left", "transform": above, **style}
-        self.title = self.figure.text(0, 1, text, **style)
-
-    def set_ylabel(self, text: str, left: float, **style: object) -> None:
-        """Upright, centred on the panel's height, `left` points left of its frame."""
-        at = offset_copy(self.transAxes, self.figure, x=-left, units="points")
-        style = {"rotation": "vertical", "rotation_mode": "anchor", "transform": at, **style}
-        self.text(0, 0.5, text, va="bottom", ha="center", **style)
-
-    def frame(self) -> None:
-        """The left and bottom edges, as an Axes' spines."""
-        for x, y in (([0, 0], [0, 1]), ([0, 1], [0, 0])):
-            self.line(
-                x,
-                y,
-                transform=self.transAxes,
-                color="black",
-                linewidth=FRAME_WIDTH,
-                solid_capstyle="projecting",
-                clip_on=False,
-                zorder=2.5,
-            )
-
-    def set_ylim(self, bottom: float, top: float) -> None:
-        self.limits.intervaly = bottom, top
-
-    def get_ylim(self) -> tuple[float, float]:
-        return self.limits.y0, self.limits.y1
-
-    def get_title(self) -> str:
-        return "" if self.title is None else self.title.get_text()
-
-
-class PanelFigure(Figure):
-    """A theme's figure, with its panels (`panels`) for what reads the chart back."""
-
-    panels: list[Panel]
-
-
-@_collector_paused()
+@collector_paused()
 def theme_chart(
     theme: Theme,
     plan: Plan,
@@ -212,11 +90,11 @@ def theme_chart(
     """Small multiples for a theme, one control chart per measure, and their text alternative.
 
     The control charts are the ones the judgement made (control_charts.csv): drawn, not redone.
-    `figures` (metrics.main_figures) lets a dashboard work the monthly figures out once for every
+    `figures` (`main_figures`) lets a dashboard work the monthly figures out once for every
     theme rather than once a theme."""
     baseline_year = plan.baseline_for(year)
     if figures is None:
-        figures = metrics.main_figures(values, plan)
+        figures = main_figures(values, plan)
     months = [str(m) for m in (*baseline_year.months, *year.months)]
     figure = _panels(len(theme.measures), months)
     month_names = [_tick_label(months[i]) for i in NAMED_MONTHS]
@@ -351,7 +229,7 @@ def _draw_panel(
 def _draw_frame(panel: Panel, measure: Measure, top: float | None, month_names: list[str]) -> None:
     """Title, frame, ticks and grid at places worked out here, so a draw only paints them: the
     matplotlib tick machinery and autoscaling would measure and place each label at every draw."""
-    title = _wrap(f"{measure.id} {measure.title}", 36)
+    title = wrap(f"{measure.id} {measure.title}", 36)
     panel.set_title(title, fontsize=8, color=PALETTE["text"])
     across = blended_transform_factory(panel.transData, panel.transAxes)
     panel.line([11.5, 11.5], [0, 1], transform=across, color=PALETTE["grid"], linewidth=1)
@@ -541,130 +419,19 @@ def _tick_label(month: str) -> str:
     return f"{MONTH_ABBR[period.month - 1]} {period.year % 100:02d}"
 
 
-def _wrap(text: str, width: int) -> str:
-    words, lines, line = text.split(), [], ""
-    for word in words:
-        if line and len(line) + len(word) + 1 > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    lines.append(line)
-    return "\n".join(lines[:3])
-
-
-def _exact_palette(palette: list[int]) -> list[int]:
-    """An octree palette averages each bucket of colours, so white comes out 254 and the text a shade
-    off: the bucket nearest each colour the charts use is given that colour exactly."""
-    entries = np.array(palette, dtype=int).reshape(-1, 3)
-    for colour in EXACT_COLOURS:
-        distance = np.abs(entries - colour).sum(axis=1)
-        nearest = int(distance.argmin())
-        if distance[nearest] <= 32:
-            entries[nearest] = colour
-    return entries.ravel().tolist()
-
-
-@_collector_paused()
-def png_data_uri(figure: Figure) -> str:
-    """The figure as an embeddable data: URI, so the report needs no image files.
-
-    In 256 colours: a chart has a few hundred (its palette and their anti-aliased edges), so the
-    PNG is a quarter of the size of a full-colour one, and quicker to encode."""
-    canvas = FigureCanvasAgg(figure)
-    canvas.draw()
-    pixels = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
-    image = pixels.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
-    palette = image.getpalette()
-    if palette:
-        image.putpalette(_exact_palette(palette))
-    buffer = io.BytesIO()
-    image.save(buffer, format="png")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-# --- funnel plots (csp.report.peers) ---------------------------------------------------------------------
-
-FUNNEL_SIZE = (6.4, 3.6)  # inches
-FUNNEL_LINES = {  # limit -> (style, label of the pair)
-    "upper_99_8": (":", "99.8% limits"),
-    "lower_99_8": (":", None),
-    "upper_95": ("--", "95% limits"),
-    "lower_95": ("--", None),
-}
-FUNNEL_MARKERS = {
-    1: ("^", "above a limit"),
-    0: ("o", "within the limits"),
-    -1: ("v", "below a limit"),
-}
-
-
-@dataclass(frozen=True)
-class FunnelPoint:
-    """A partnership on a funnel plot: its baseline count, its ratio, and which side of the limits
-    it is (+1 above, 0 within, -1 below)."""
-
-    name: str
-    baseline: float
-    ratio: float
-    side: int
-
-
-@_collector_paused()
-def funnel_chart(
-    points: list[FunnelPoint],
-    pooled: float,
-    baselines: np.ndarray,
-    limits: dict[str, np.ndarray],
-    *,
-    title: str,
-    x_label: str,
-) -> Figure:
-    """Each partnership's ratio against its baseline count, the pooled ratio and the limits drawn
-    at each of `baselines`. Points outside a limit are triangles pointing the way they are out
-    (and coloured), so no reading depends on colour alone; each is named beside it."""
-    figure = Figure(figsize=FUNNEL_SIZE, dpi=DPI)
-    ax = figure.add_axes((0.1, 0.15, 0.64, 0.73))
-    ax.set_title(_wrap(title, 70), fontsize=9, loc="left", color=PALETTE["text"])
-    ax.axhline(pooled, color=PALETTE["text"], linewidth=1.2, label="pooled ratio", zorder=2)
-    for name, (style, label) in FUNNEL_LINES.items():
-        ax.plot(baselines, limits[name], linestyle=style, color=PALETTE["baseline"], linewidth=1.1,
-                label=label, zorder=2)  # fmt: skip
-    for side, (marker, label) in FUNNEL_MARKERS.items():
-        shown = [p for p in points if p.side == side]
-        if shown:
-            ax.scatter([p.baseline for p in shown], [p.ratio for p in shown], marker=marker, s=36,
-                       color=PALETTE["neutral"] if side else PALETTE["text"],
-                       edgecolors=PALETTE["text"], linewidths=0.5, label=label, zorder=4)  # fmt: skip
-    for point in points:
-        ax.annotate(point.name, (point.baseline, point.ratio), xytext=(5, 3),
-                    textcoords="offset points", fontsize=7, color=PALETTE["text"])  # fmt: skip
-    ax.set_xlim(0, float(baselines.max()))
-    ax.set_ylim(*_funnel_range(points, pooled, baselines, limits))
-    ax.set_xlabel(x_label, fontsize=8)
-    ax.set_ylabel("this year ÷ baseline", fontsize=8)
-    ax.tick_params(labelsize=7)
-    ax.grid(color=PALETTE["grid"], linewidth=0.6)
-    ax.spines[["top", "right"]].set_visible(False)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=7)
-    return figure
-
-
-def _funnel_range(
-    points: list[FunnelPoint], pooled: float, baselines: np.ndarray, limits: dict[str, np.ndarray]
-) -> tuple[float, float]:
-    """The ratios shown: every point, and the 99.8% limits from half the smallest baseline on: the
-    funnel opens wide at tiny baselines, and drawn whole there it would squash the points."""
-    near = baselines >= min(p.baseline for p in points) / 2
-    values = np.array(
-        [
-            pooled,
-            *(p.ratio for p in points),
-            *limits["upper_99_8"][near],
-            *limits["lower_99_8"][near],
-        ]
-    )
-    values = values[np.isfinite(values)]
-    low, high = float(values.min()), float(values.max())
-    pad = (high - low) * 0.08 or 0.1
-    return max(low - pad, 0.0), high + pad
+def main_figures(values: pd.DataFrame, plan: Plan) -> dict[tuple[str, str], pd.Series]:
+    """Each measure's monthly figure for each year, by month, as its kind shows it (percentages,
+    rates): {(measure_id, year): figures}. One pass over the values table."""
+    measures = {m.id: m for m in plan.measures}
+    main = values[values["series"] == "main"]
+    figures = {}
+    for (measure_id, year), rows in main.groupby(["measure_id", "year"], sort=False):
+        metric = measures[measure_id].metric
+        rows = rows.sort_values("month")
+        figure = metric.kind.figure(
+            rows["value"].to_numpy(dtype=float),
+            rows["denominator"].to_numpy(dtype=float),
+            metric.options,
+        )
+        figures[(measure_id, str(year))] = pd.Series(figure, index=rows["month"].to_numpy())
+    return figures

@@ -16,11 +16,10 @@ import pandas as pd
 from csp import __version__, config
 from csp.domain.periods import month_label, quarter_end_label, quarter_label
 from csp.domain.quality import FACTS, masked
-from csp.engine import metrics
-from csp.engine.status import STATUS_LABELS
+from csp.domain.statuses import STATUS_LABELS
 from csp.plan import Measure, Plan, Theme
 from csp.plan.quarter import QuarterRun, source_commit
-from csp.report import charts
+from csp.report import charts, panels
 from csp.report.html import TEMPLATES
 from csp.sources import SOURCES
 
@@ -92,7 +91,7 @@ class Dashboard:
     @cached_property
     def _figures(self) -> charts.Figures:
         """The measures' monthly figures, worked out once for every theme's chart."""
-        return metrics.main_figures(self.values, self.plan)
+        return charts.main_figures(self.values, self.plan)
 
     @cached_property
     def _status_rows(self) -> dict[tuple[str, str], pd.Series]:
@@ -216,7 +215,7 @@ class Dashboard:
         return TEMPLATES.get_template("theme.html.j2").render(
             theme=theme,
             slug=slug(theme.name),
-            chart_uri=charts.png_data_uri(figure),
+            chart_uri=panels.png_data_uri(figure),
             alt=alt,
             year=str(self.run.year),
             baseline_year=str(self.plan.baseline_for(self.run.year)),

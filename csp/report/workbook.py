@@ -18,7 +18,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from csp.engine.status import STATUS_LABELS
+from csp.domain.statuses import STATUS_LABELS
 from csp.spreadsheet import neutralised
 
 STATUS_FILLS = {"on_track": "CCE2D8", "amber": "FFF2CC", "off_track": "F6D7D2", "no_data": "E5E5E5"}

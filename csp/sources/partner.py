@@ -28,7 +28,7 @@ from csp.domain.periods import PlanYear
 from csp.domain.quality import ALL_FILES, Facts, mask
 from csp.domain.specs import Area, ExtractSpec
 from csp.errors import ExtractError
-from csp.inputs import columns, csvfile
+from csp.inputs import cells, columns, csvfile
 from csp.inputs.extracts import ROW, ExtractFile, Unavailable, display_path, refuse_copies
 from csp.sources.base import SOURCES, Source
 
@@ -111,7 +111,7 @@ class PartnerSource(Source):
         plan: Area,
         facts: Facts,
     ) -> pd.DataFrame:
-        return columns.clean_extract(raw, spec, files, columns.ward_lookup(plan.wards), facts)
+        return columns.clean_extract(raw, spec, files, cells.ward_lookup(plan.wards), facts)
 
     def combine(
         self, table: pd.DataFrame, spec: ExtractSpec, files: list[ExtractFile], facts: Facts
@@ -309,7 +309,7 @@ def _excel_text(values: pd.Series) -> pd.Series:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return values.fillna("").astype(object)
     missing = values.isna()
-    text = columns.text_mask(values) & ~missing
+    text = cells.text_mask(values) & ~missing
     others = values[~text & ~missing]
     kind = pd.api.types.infer_dtype(others, skipna=True)
     if kind in ("datetime", "datetime64", "date"):

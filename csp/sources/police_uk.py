@@ -28,7 +28,7 @@ from csp.domain.quality import Facts
 from csp.domain.specs import Area, ExtractSpec
 from csp.errors import ExtractError
 from csp.inputs import csvfile
-from csp.inputs.columns import FILE, FILE_NO, Batch
+from csp.inputs.cells import FILE, FILE_NO, Batch
 from csp.inputs.extracts import ExtractFile, Unavailable, refuse_copies
 from csp.sources.base import SOURCES, Source
 

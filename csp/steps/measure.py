@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from csp.engine import comments, metrics, status
+from csp.engine import comments, metrics, status, tables
 from csp.engine.completeness import Doubts
+from csp.engine.results import QuarterResult
 from csp.inputs import extracts
 from csp.plan.quarter import QuarterRun
 
@@ -17,7 +18,7 @@ class Measured:
     """What the measure step decided, as written to the processed folder."""
 
     values: pd.DataFrame
-    results: list[status.QuarterResult]
+    results: list[QuarterResult]
     statuses: pd.DataFrame
     breakdowns: pd.DataFrame
     control_charts: pd.DataFrame
@@ -32,7 +33,7 @@ def run(quarter_run: QuarterRun) -> Measured:
     )
     doubts = Doubts(folder.read_completeness())
     results = status.judge(run.plan, values, inventory, run.year, run.quarter, doubts)
-    statuses = status.results_table(results, run.plan, run.year)
+    statuses = tables.results_table(results, run.plan, run.year)
     statuses["comment"] = comments.write_comments(
         results, folder.read_commentary(), inventory, str(run.year)
     )
@@ -40,8 +41,8 @@ def run(quarter_run: QuarterRun) -> Measured:
         values=values,
         results=results,
         statuses=statuses,
-        breakdowns=status.breakdown_table(results),
-        control_charts=status.chart_table(results, run.quarter),
+        breakdowns=tables.breakdown_table(results),
+        control_charts=tables.chart_table(results, run.quarter),
     )
     folder.write_measures(
         measured.values, measured.statuses, measured.breakdowns, measured.control_charts

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from csp import config
-from csp.engine.clean import Cleaned
 
 THREADED_CELLS = 1_000_000  # rows x columns from which a table is converted on pyarrow's threads
 TEXT_STATUS_COLUMNS = (
@@ -39,6 +39,23 @@ TEXT_STATUS_COLUMNS = (
     "assurance",
     "spc_summary",
 )
+
+
+class CleanedExtracts(Protocol):
+    """What the clean step hands over (`csp.engine.clean.Cleaned` is one): the extracts' tables
+    and the three tables about them."""
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]: ...
+
+    @property
+    def inventory(self) -> pd.DataFrame: ...
+
+    @property
+    def log(self) -> pd.DataFrame: ...
+
+    @property
+    def completeness(self) -> pd.DataFrame: ...
 
 
 def run_dir(root: Path, plan: str, year: str, quarter: int) -> Path:
@@ -92,7 +109,7 @@ class RunFolder:
     def control_charts(self) -> Path:
         return self.folder / "control_charts.csv"
 
-    def write_cleaned(self, cleaned: Cleaned, commentary: pd.DataFrame) -> None:
+    def write_cleaned(self, cleaned: CleanedExtracts, commentary: pd.DataFrame) -> None:
         self.clean_dir.mkdir(parents=True, exist_ok=True)
         for source, table in cleaned.tables.items():
             write_parquet(table, self.clean_dir / f"{source}.parquet")
