@@ -21,6 +21,8 @@ from csp.kinds.base import (
 
 
 class Count(MeasureKind):
+    """Records matching the metric's filters, summed over the months: crimes, incidents, calls."""
+
     name = "count"
 
     def monthly(self, in_year: pd.DataFrame, options: Any) -> tuple[pd.Series, None]:

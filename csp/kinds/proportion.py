@@ -25,11 +25,17 @@ from csp.stats import significance
 
 
 class ProportionOptions(KindOptions):
-    numerator: tuple[Condition, ...] = Field(min_length=1)  # which records count as successes
-    rest_by: str | None = None  # name the records outside the numerator by this column
+    numerator: tuple[Condition, ...] = Field(min_length=1)
+    """Which of the figure's records count as successes: filters as in `where` (`{planned: true}`).
+"""
+    rest_by: str | None = None
+    """Name the records outside the numerator by this column, for comments."""
 
 
 class Proportion(MeasureKind):
+    """A share of the records as a percentage: planned exits of all exits, cohort members in
+    treatment."""
+
     name = "proportion"
     Options = ProportionOptions
     column_options = ("rest_by",)

@@ -27,16 +27,23 @@ from csp.kinds.base import (
 
 
 class Population(KindOptions):
-    value: float = Field(gt=0)  # residents
-    source: str = Field(min_length=1)  # where the figure comes from, shown with the measure
+    value: float = Field(gt=0)
+    """The number of residents."""
+    source: str = Field(min_length=1)
+    """Where the figure comes from (`Census 2021`), shown with the measure."""
 
 
 class RateOptions(KindOptions):
     population: Population
+    """The residents the rate is per: `{value: 8600, source: Census 2021}`."""
     per: int = Field(default=1000, gt=0)
+    """Records per this many residents."""
 
 
 class Rate(MeasureKind):
+    """Records per 1,000 (or `per`) residents of the population the plan states; tested and
+    projected on the count."""
+
     name = "rate"
     Options = RateOptions
 

@@ -13,11 +13,15 @@ from csp.kinds.count import Count
 
 
 class RepeatOptions(KindOptions):
-    subject: str  # whose records repeat: a column of the extracts
+    subject: str
+    """Whose records repeat: a column of the extracts (`caller_id`)."""
     min_records: int = Field(default=1, ge=1)
+    """A subject counts with at least this many records in the period."""
 
 
 class Repeat(Count):
+    """Subjects (callers, victims, perpetrators) with at least `min_records` records in the period."""
+
     name = "repeat"
     Options = RepeatOptions
     column_options = ("subject",)

@@ -12,11 +12,15 @@ from csp.kinds.base import KindOptions, MeasureKind
 
 
 class SuppliedOptions(KindOptions):
-    value: str  # the column holding the figure
-    base: str | None = None  # the column holding what it is out of (respondents)
+    value: str
+    """The column holding the figure a partner supplies already aggregated."""
+    base: str | None = None
+    """The column holding what it is out of (respondents), if any."""
 
 
 class Supplied(MeasureKind):
+    """A figure a partner supplies already aggregated (a survey result), as a level, not a sum of months."""
+
     name = "supplied"
     Options = SuppliedOptions
     column_options = ("value", "base")

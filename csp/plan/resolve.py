@@ -34,9 +34,8 @@ from csp.plan.schema import (
     PlanFile,
     ThemeEntry,
     TopEntry,
-    entry_name,
-    wording,
 )
+from csp.plan.wording import entry_name, wording
 from csp.sources import SOURCES, Source
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is several times faster

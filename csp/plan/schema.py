@@ -1,7 +1,6 @@
 """The schema of a plan file: pydantic models (`PlanFile` down to `ConditionRule`) declare once what
 a plan may hold, its keys, types and vocabularies; measure kinds and sources are the names in their
-registries. Then how a problem is named and worded: `themes[0].measures[2].metric.kind` reads
-`measure 5.1.metric.kind`.
+registries. How a problem is named and worded is `csp.plan.wording`.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic_core import PydanticCustomError
 
 from csp.domain import figures
 from csp.domain.parameters import DEFAULT_YEAR_START
@@ -130,7 +129,7 @@ ProjectionName = Literal["run_rate", "baseline_profile"]
 
 # Tags of the entries that take more than one form; they are not keys, so entry names leave them out.
 _ANNUAL, _NAMED, _RULE, _VALUES = "(annual)", "(named)", "(rule)", "(values)"
-_TAGS = {_ANNUAL, _NAMED, _RULE, _VALUES}
+TAGS = {_ANNUAL, _NAMED, _RULE, _VALUES}
 
 
 class Entry(BaseModel):
@@ -168,10 +167,18 @@ class ColumnEntry(Entry):
     """`ward: {header: Ward, type: ward}`, or just `ward: Ward` (the header)."""
 
     header: Text | None = None
+    """The column's header in the partner's file, as sent (default: the column's name)."""
     type: ColumnType = "str"
+    """How the cells are read: `id` (pseudonymised as cleaned, never shown), `str`, `date` (as
+    `date_format` says), `month` (yyyy-mm), `ward` (matched to the plan's wards), `flag` (yes/no,
+    true/false, 1/0), `int` or `number`."""
     required: bool = True
-    min: float | None = None  # the smallest possible value of a number (an int's default: 0)
+    """A file without this header is refused; false: a missing column is read as empty."""
+    min: float | None = None
+    """The smallest possible value of a number: one below it refuses the file (an `int`'s default: 0).
+"""
     max: float | None = None
+    """The largest possible value of a number: one above it refuses the file."""
 
     @classmethod
     def shorthand(cls, data: Any) -> Any:
@@ -182,8 +189,13 @@ class CompletenessEntry(Entry):
     """`completeness: {incomplete_below: 40%, min_expected: 20}` (see csp.engine.completeness)."""
 
     incomplete_below: Percent = 0.5
+    """A month under this share of its expected volume looks incomplete and gives `no_data` to the
+    measures it feeds (a percentage: `40%`)."""
     min_expected: float = 20.0
-    accept: dict[Text, Text] = {}  # month (yyyy-mm) -> why it is real though it looks incomplete
+    """Months expected to hold fewer records than this vary too much by chance to be doubted."""
+    accept: dict[Text, Text] = {}
+    """Months (yyyy-mm) known to be real though they look incomplete, each with a note saying why
+    (`2020-04: "COVID-19: first lockdown"`); shown in the report."""
 
     @field_validator("accept")
     @classmethod
@@ -200,24 +212,43 @@ class ExtractEntry(Entry):
     """A partner's extract, or a source with fixed columns (police.uk); `options` are the source's."""
 
     title: Text | None = None
+    """How the report names the extract (default: its name)."""
     partner: Text = ""
+    """The partner who sends it (`Cleveland Police`), shown in the report."""
     file: Text | None = None
+    """The file's name in each quarter's (or year's) folder: CSV or xlsx (default: `<name>.csv`)."""
     source: SourceName = DEFAULT_SOURCE
+    """The kind of source that reads it: `partner` (a partner's own CSV or xlsx, the default) or
+    `police_uk` (a data.police.uk download); see the sources' options below."""
     columns: dict[Text, ColumnEntry] = {}
+    """Our name for each column, and how to read it (a partner's extract; police.uk's columns are
+    fixed)."""
     id: Text | None = None
+    """The column of the record's own reference, if any: a record sent again with the same reference
+    keeps its later copy."""
     date: Text | None = None
+    """The column that dates each record into a month (required unless the extract is a snapshot).
+"""
     snapshot: bool = False
+    """The file lists a cohort as at each quarter's end (a register) rather than dated records."""
     date_format: Text = "%d/%m/%Y"
+    """How dates are written, in Python's strptime form."""
     options: dict[str, Any] = {}
+    """The source's own options (see the sources' options below)."""
     completeness: CompletenessEntry = CompletenessEntry()
-    show_values: Names = ()  # columns whose values are safe to show in reports; none by default
+    """When a month of this extract looks incomplete."""
+    show_values: Names = ()
+    """Columns whose values are safe to show in reports (an unreadable value, a ward not recognised);
+    any other value is masked. Never a column of IDs."""
 
 
 class ConditionRule(Entry):
     """`{group: <name>}` or `{not: <values>}`."""
 
     group: Text | None = None
+    """The members of one of the plan's `groups` (wards of the plan, on a ward column)."""
     not_: Values | None = Field(default=None, alias="not")
+    """Every value but these (`not: [Yarm]`)."""
 
     @model_validator(mode="after")
     def one_form(self) -> ConditionRule:
@@ -243,16 +274,22 @@ class TopEntry(Entry):
     """Count only the `n` values of `by` with most records in the baseline year."""
 
     n: int
+    """How many values to keep."""
     by: Names = Field(min_length=1)
+    """The column(s) ranked by their records in the whole baseline year."""
 
 
 class BreakdownEntry(Entry):
     """Figures per item (ward, street), each named by `label`."""
 
     by: Names = Field(min_length=1)
+    """The column(s) whose values are the items (`ward`, `street`)."""
     label: Text | None = None
+    """How an item is named, from its columns (`{street}, {ward}`; default: the columns' values)."""
     unit: Text = ""
+    """The unit of the items' figures, in comments."""
     top: int | None = Field(default=None, ge=1)
+    """Only the n items with most records in the baseline year."""
 
 
 class MetricEntry(Entry):
@@ -261,11 +298,20 @@ class MetricEntry(Entry):
     model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
 
     kind: KindName
+    """What is computed: `count`, `repeat`, `proportion`, `rate` or `supplied` (their own keys are
+    below)."""
     sources: Names = Field(min_length=1)
+    """The extract(s) the figure is counted from, by name (one, or a list)."""
     where: Where = {}
+    """Filters on the records: `column: value`, `column: [values]`, `column: {group: name}` or
+    `column: {not: values}`."""
     top: TopEntry | None = None
+    """Count only the n values of a column with most records in the baseline year."""
     breakdown: BreakdownEntry | None = None
+    """Figures per item (ward, street) for comments and the report; the figure itself stays the whole
+    area's."""
     unit: Text = ""
+    """The figure's unit in comments (`crimes`, `calls`)."""
 
     @classmethod
     def keys(cls, data: dict[Any, Any]) -> set[str]:
@@ -285,14 +331,19 @@ class TargetEntry(Entry):
     """A relative change of the baseline (`-5%`), or percentage points for a level."""
 
     change: Percent = 0.0
+    """The planned change of the baseline, a percentage (`-5%`; `0%` keeps it)."""
     points: float | None = None
+    """For a level or a percentage: the change in percentage points instead."""
 
 
 class AnnualBaseline(Entry):
     """A baseline year known only as a total, shared out by pro rata or another measure's months."""
 
     annual: float
+    """The baseline year's total (or its level), where only that is known."""
     profile: Text = "pro_rata"
+    """How it is shared out over the months: `pro_rata` (months/12), or another measure's number,
+    whose baseline year's months share it out."""
 
 
 def _baseline_form(value: Any) -> str:
@@ -311,15 +362,30 @@ class MeasureEntry(Entry):
     """A measure; its `context` figures are named in its comment templates."""
 
     id: Text
+    """The measure's number, unique in the plan (`5.1`, `P1`)."""
     title: Text
+    """What the board reads (`Reduce Criminal Damage`)."""
     direction: Direction
+    """`reduce`, `increase`, or `maintain` (keep at or better than the baseline)."""
     metric: MetricEntry
+    """How the figure is computed from the extracts."""
     target: Annotated[TargetEntry | None, BeforeValidator(_target_form)] = None
+    """The baseline moved by a planned change: `{change: -5%}`, or `target: baseline` to judge against
+    the baseline unchanged. Required."""
     context: dict[Text, MetricEntry] = {}
+    """Further figures a comment names (`{police.change_word}`): each the measure's metric with a few
+    keys replaced."""
     comment: Templates = ()
+    """Comment templates: the first whose figures all exist is used (default: the plan's
+    `default_comment`)."""
     baseline: Baseline = "same_months"
+    """`same_months` of the baseline year (the default), its `whole_year`, or `{annual: N}`, a total
+    known only for the year."""
     projection: ProjectionName = "run_rate"
+    """The year end: `run_rate` (the year to date scaled by months) or `baseline_profile` (as the
+    baseline year ran)."""
     lower_is_better: bool = True
+    """For `maintain`: whether a lower figure is the better one."""
 
     @classmethod
     def shorthand(cls, data: Any) -> Any:
@@ -345,102 +411,52 @@ class ThemeEntry(Entry):
     """A heading and its measures."""
 
     theme: Text
+    """The theme's short name (`asb`, `violence`)."""
     title: Text | None = None
+    """The heading the board reads (default: the name)."""
     measures: tuple[MeasureEntry, ...]
+    """The theme's measures, in the order shown."""
 
 
 class PlanFile(Entry):
     """The whole plan file."""
 
     plan: Text
+    """The plan's name: its folders under `data/processed/` and `reports/`."""
     partnership: Text | None = None
+    """The partnership's name, shown on the report (default: the plan's name)."""
     area: Text = ""
-    year_start: YearStart = "april"  # before the years, which it tells how to read
+    """The area it serves (`Stockton-on-Tees`), shown on the report and the peers page."""
+    year_start: YearStart = "april"
+    """`april`: financial years, written `2011-12` (the default); `january`: calendar years, written
+    `2025`. Declared before `years`, which it tells how to read."""
     years: Annotated[tuple[Year, ...], BeforeValidator(_listed)]
+    """The plan's years (one, or a list)."""
     baseline_year: Year | None = None
+    """The year every year is judged against (default: the year before each)."""
     raw_dir: Text | None = None
+    """The extracts folder, relative to the project or absolute (default: `data/raw/<plan>`);
+    `--raw-dir` overrides it."""
     wards: Names = ()
+    """The area's wards: a partner's ward spellings are matched to these."""
     lsoas: dict[Text, Annotated[Text | None, BeforeValidator(_blank_is_none)]] = {}
+    """A police.uk plan's area: each LSOA code with its ward (`~`: in the area, ward not known). `csp
+    init` writes it."""
     groups: dict[Text, Names] = {}
+    """Named lists of values a filter may use (`top_five_wards: [...]`)."""
     extracts: dict[Text, ExtractEntry]
+    """One entry per extract, by the name measures use."""
     default_comment: Templates = ()
+    """The comment templates of a measure that gives none."""
     themes: tuple[ThemeEntry, ...]
+    """The plan's themes and their measures, in the order shown."""
     significance_level: float = 0.05
+    """The chance below which a gap to the target is called beyond chance."""
     amber_band: Annotated[float | None, BeforeValidator(_band)] = None
+    """Off track but within this share of the target shows amber (`5%`); false or absent: two colours
+    only."""
 
     @field_validator("default_comment")
     @classmethod
     def check_figures(cls, templates: tuple[str, ...]) -> tuple[str, ...]:
         return _templates(templates, ())
-
-
-# --- entry names and wording of pydantic's errors -----------------------------------------------
-
-_WHY_REQUIRED = {
-    "sources": ": the extracts this figure is counted from",
-    "top.by": ": the column(s) to rank",
-}
-
-
-def entry_name(loc: Loc, data: Any) -> str:
-    """Where a problem is, as the analyst finds it: `measure 5.1.metric.kind`, `extracts.crime`.
-
-    A measure is named by its number once it has one; list positions are left out below that (the
-    list is the entry), as are the tags of entries that take more than one form."""
-    loc = tuple(part for part in loc if part not in _TAGS)
-    head, rest = "", loc
-    if len(loc) >= 4 and loc[0] == "themes" and loc[2] == "measures":
-        head, rest = _measure_name(data, loc[1], loc[3]), loc[4:]
-    elif len(loc) >= 2 and loc[0] == "themes":
-        head, rest = _theme_name(data, loc[1]), loc[2:]
-    names = [head] if head else []
-    names += [str(part) for part in rest if not isinstance(part, int)]
-    return ".".join(names) or "plan"
-
-
-def _theme_name(data: Any, index: Any) -> str:
-    name = _named(data, ("themes", index, "theme"))
-    return f"themes[{index}]" if name is None else f"theme {name}"
-
-
-def _measure_name(data: Any, theme: Any, index: Any) -> str:
-    measure_id = _named(data, ("themes", theme, "measures", index, "id"))
-    if measure_id is None:
-        return f"{_theme_name(data, theme)}.measures[{index}]"
-    return f"measure {measure_id}"
-
-
-def _named(data: Any, loc: Loc) -> str | None:
-    """The name (theme) or number (measure) the plan gives the entry at `loc`, if it has one."""
-    try:
-        for part in loc:
-            data = data[part]
-    except (KeyError, IndexError, TypeError):
-        return None
-    return None if data is None or data == "" or isinstance(data, dict | list) else str(data)
-
-
-def wording(error: ErrorDetails) -> tuple[Loc, str]:
-    """Our wording of one pydantic error, and the position of the entry it is about."""
-    kind, value = error["type"], error.get("input")
-    loc = tuple(part for part in error["loc"] if part not in _TAGS)
-    key = str(loc[-1]) if loc else "plan"
-    if kind == "plan":
-        return loc, str(error.get("ctx", {}).get("problem", error["msg"]))
-    if kind == "missing" or (kind == "too_short" and not value):
-        why = _WHY_REQUIRED.get(".".join(map(str, loc[-2:]))) or _WHY_REQUIRED.get(key, "")
-        return loc[:-1], f"'{key}' is required{why}"
-    if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return loc, f"expected a mapping, found {type(value).__name__}"
-    if kind in ("tuple_type", "list_type"):
-        return loc, f"expected a list, found {type(value).__name__}"
-    if kind == "literal_error":
-        choices = ", ".join(re.findall(r"'([^']*)'", str(error.get("ctx", {}).get("expected"))))
-        return loc, f"unknown {key} '{value}' (expected one of: {choices})"
-    if kind.startswith("int_"):
-        return loc, f"'{value}' is not a whole number"
-    if kind.startswith("float_"):
-        return loc, f"'{value}' is not a number"
-    if kind.startswith("bool_"):
-        return loc, f"'{value}' is not true or false"
-    return loc, f"{error['msg']} (found {value!r})"

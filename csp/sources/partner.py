@@ -48,6 +48,8 @@ class PartnerOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     layout: Literal["quarterly", "annual"] = "quarterly"
+    """`quarterly`: one file per quarter, in `<year>/Q<n>/` (the default); `annual`: one file per
+    year, in `<year>/`."""
 
 
 class PartnerSource(Source):

@@ -108,6 +108,8 @@ class PoliceUkOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     force: str | None = None
+    """The force's name in the file names (`cleveland`, `city-of-london`); absent: every force's files
+    in the download."""
 
 
 class PoliceUkSource(Source):
