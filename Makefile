@@ -15,7 +15,7 @@ SUDO ?= $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # JupyterLab refuses to start as root (a container's usual user) unless told to.
 LAB_ROOT ?= $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
-.PHONY: help install sample report browser test lint format lab bench clean
+.PHONY: help install sample report browser test lint format lab bench docs clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -61,6 +61,10 @@ lint: $(INSTALLED) ## check style with ruff (code and notebooks) and the layers 
 format: $(INSTALLED) ## format code and notebooks with ruff
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# The documentation site from docs/ and mkdocs.yml, into site/ (never committed).
+docs: $(INSTALLED) ## build the documentation site into site/ (mkdocs, strict: a warning fails)
+	$(BIN)/mkdocs build --strict
 
 # JupyterLab lives in its own venv: its dependencies (jupyter-events, jsonschema's format checks)
 # would add seconds to every `csp run` process if they were installed beside csp.
